@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { normalizeUsername } from './users.ts';
+
+test('usernames are lower-cased and NFC-normalised', () => {
+  assert.equal(normalizeUsername('JSmith'), 'jsmith');
+  assert.equal(normalizeUsername('  Zoë.O\'Brien '), "zoë.o'brien");
+  assert.equal(normalizeUsername('Jose\u0301'), 'josé');
+  assert.equal(normalizeUsername('李雷'), '李雷');
+  assert.equal(normalizeUsername('first.last@example.edu'), 'first.last@example.edu');
+});
+
+test('invalid usernames are refused with a clear code', () => {
+  for (const bad of ['', ' ', 'a\u0000b', 'tab\there', 'a/b', 'x'.repeat(300), '<script>', 'semi;colon']) {
+    assert.throws(() => normalizeUsername(bad), { code: 'users.invalid_username' }, JSON.stringify(bad));
+  }
+});

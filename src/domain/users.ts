@@ -1,0 +1,79 @@
+/** Users: who may print. Pure rules; no storage here. */
+import { SpoolError } from '../errors.ts';
+
+export type UserSource = 'internal' | 'ldap' | 'scim';
+export const USER_SOURCES: readonly UserSource[] = ['internal', 'ldap', 'scim'];
+
+export interface User {
+  id: number;
+  username: string;
+  usernameAlias: string | null;
+  fullName: string;
+  email: string | null;
+  otherEmails: string[];
+  department: string | null;
+  office: string | null;
+  cardNumber: string | null;
+  cardNumber2: string | null;
+  homeDir: string | null;
+  disabled: boolean;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  source: UserSource;
+  sourceName: string | null;
+  sourceId: string | null;
+  ldapDn: string | null;
+  scimExternalId: string | null;
+  attributes: Record<string, unknown>;
+  hasPin: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The fields a directory or SCIM client can set on a user (everything but identity and bookkeeping). */
+export interface UserDetails {
+  fullName: string;
+  email: string | null;
+  otherEmails: string[];
+  department: string | null;
+  office: string | null;
+  cardNumber: string | null;
+  cardNumber2: string | null;
+  homeDir: string | null;
+}
+
+// Letters and digits of any script, plus the punctuation directories really use in account names.
+const USERNAME = /^[\p{L}\p{N}_.@'$+-](?:[\p{L}\p{N}_.@'$+ -]{0,254}[\p{L}\p{N}_.@'$+-])?$/u;
+
+/**
+ * Usernames are stored lower-case (NFC) and compared case-insensitively: "JSmith" from AD and "jsmith"
+ * typed at a printer are the same person.
+ */
+export function normalizeUsername(raw: string): string {
+  const name = raw.normalize('NFC').trim().toLowerCase();
+  if (!USERNAME.test(name)) {
+    throw new SpoolError('users.invalid_username', `"${raw}" is not a valid username.`, {
+      hint: 'Use 1-256 letters, digits and . _ - @ \' $ +; no leading or trailing spaces, no control characters.',
+    });
+  }
+  return name;
+}
+
+export function isValidUsername(raw: string): boolean {
+  try {
+    normalizeUsername(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function assertEmail(value: string | null): string | null {
+  if (value === null || value === '') return null;
+  const v = value.trim();
+  if (v.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(v)) {
+    throw new SpoolError('users.invalid_email', `"${value}" is not an email address.`);
+  }
+  return v;
+}

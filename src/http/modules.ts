@@ -1,0 +1,26 @@
+/**
+ * Feature modules plug their pages and API routes in here, so server.ts stays the same as features grow.
+ * Add one line per feature (SCIM, LDAP sync, console pages, portal, printing...).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../app.ts';
+import type { LoginThrottle } from '../security/login-throttle.ts';
+import type { ApiRouteModule } from './api/plugin.ts';
+import type { createSetupToken } from './admin/sign-in.ts';
+import type { SessionHelpers } from './sessions.ts';
+
+export interface HttpContext {
+  sessions: SessionHelpers;
+  throttle: LoginThrottle;
+  setup: ReturnType<typeof createSetupToken>;
+}
+
+export interface HttpModule {
+  name: string;
+  /** Pages and non-API routes (e.g. /scim/v2, /admin/...). */
+  register(app: FastifyInstance, spool: App, ctx: HttpContext): Promise<void> | void;
+  /** Routes under /api/v1 (declared through the API registry so they appear in the OpenAPI document). */
+  api?: ApiRouteModule;
+}
+
+export const HTTP_MODULES: HttpModule[] = [];

@@ -1,0 +1,20 @@
+/** Password hashing for admins, internal users and PINs: argon2id (OWASP's first choice). */
+import { hash, verify } from '@node-rs/argon2';
+
+// Algorithm 2 = argon2id. OWASP minimum: m=19 MiB, t=2, p=1.
+const OPTIONS = { algorithm: 2 as const, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export const hashPassword = (password: string): Promise<string> => hash(password, OPTIONS);
+
+export async function verifyPassword(stored: string | null | undefined, password: string): Promise<boolean> {
+  if (!stored || password.length === 0) return false;
+  try {
+    return await verify(stored, password);
+  } catch {
+    return false;
+  }
+}
+
+// A hash to verify against when the account does not exist, so timing does not reveal valid usernames.
+let dummy: Promise<string> | undefined;
+export const dummyHash = (): Promise<string> => (dummy ??= hashPassword('spool-dummy-password-for-timing'));

@@ -1,0 +1,97 @@
+/**
+ * Opens the store: embedded SQLite (default, under the data dir) or PostgreSQL (SPOOL_DATABASE_URL).
+ * Both speak through the same Kysely instance and the same migrations.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { SpoolError } from '../errors.ts';
+import type { Database } from './schema.ts';
+import type { Engine } from './migrations/context.ts';
+import { migrateToLatest } from './migrations/index.ts';
+
+export type Db = Kysely<Database>;
+export type { Engine };
+
+export interface Store {
+  db: Db;
+  engine: Engine;
+  /** A short description safe to log (no password). */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  migrate?: boolean;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+// PostgreSQL returns int8/numeric as strings to avoid precision loss; our 64-bit columns hold cents and
+// ids that stay far below 2^53, so numbers are exact and simpler everywhere.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.poolSize ?? 10) : openSqlite(options.dataDir);
+  if (options.migrate !== false) await migrateToLatest(store.db as unknown as Kysely<unknown>, store.engine);
+  return store;
+}
+
+function openSqlite(dataDir: string): Store {
+  const file = path.resolve(dataDir, 'spool.sqlite');
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+  } catch (e) {
+    throw new SpoolError('config.data_dir_not_writable', `The data directory ${path.dirname(file)} cannot be written.`, {
+      hint: 'Create it and give the user running Spool write access, or set SPOOL_DATA_DIR to a writable directory.',
+      cause: e,
+    });
+  }
+  const native = new SqliteDatabase(file);
+  native.pragma('journal_mode = WAL');
+  native.pragma('foreign_keys = ON');
+  native.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes, fast commits
+  native.pragma('busy_timeout = 10000'); // the CLI and the server share the file
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }), plugins: [new CamelCasePlugin()] });
+  return { db, engine: 'sqlite', describe: `SQLite ${file}`, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => undefined);
+  const safe = redactUrl(url);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw new SpoolError('store.unreachable', `Cannot connect to PostgreSQL at ${safe}: ${(e as Error).message}.`, {
+      hint: 'Check that PostgreSQL is running and that SPOOL_DATABASE_URL has the right host, port, database, user and password.',
+      status: 503,
+      cause: e,
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  return { db, engine: 'postgres', describe: `PostgreSQL ${safe}`, close: () => db.destroy() };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+/** Cheap liveness query for /readyz. */
+export async function pingStore(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
+}

@@ -1,0 +1,28 @@
+/**
+ * The one ordered migration list for both engines. Kysely's Migrator records applied names in
+ * `kysely_migration` and takes a lock (a PostgreSQL advisory lock; SQLite's write lock) so two Spool
+ * nodes starting at the same moment apply each migration once.
+ */
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import { SpoolError } from '../../errors.ts';
+import { migrationContext, type Engine } from './context.ts';
+import * as m001 from './001-initial.ts';
+
+type Step = { up: (db: Kysely<unknown>, ctx: ReturnType<typeof migrationContext>) => Promise<void> };
+const steps: Array<[string, Step]> = [['001-initial', m001]];
+
+export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
+  const ctx = migrationContext(engine);
+  const migrations: Record<string, Migration> = {};
+  for (const [name, step] of steps) migrations[name] = { up: (d) => step.up(d, ctx) };
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    throw new SpoolError('store.migration_failed', `Database migration failed: ${String((error as Error).message ?? error)}`, {
+      hint: 'The database was left at the last good migration. Check the log, fix the cause and start Spool again.',
+      status: 500,
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

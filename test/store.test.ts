@@ -1,0 +1,111 @@
+/** The store suite, run once per engine (SQLite and a real PostgreSQL). */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openStore } from '../src/store/database.ts';
+import { createTestDatabase, openTestApp, testEngines, type TestApp } from './helpers/stores.ts';
+
+for (const engine of testEngines()) {
+  describe(`store on ${engine}`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await openTestApp(engine);
+    });
+    after(async () => app.dispose());
+
+    test('usernames are unique case-insensitively and the duplicate is refused with 409', async () => {
+      const u = await app.services.users.add({ username: 'MixedCase', fullName: 'Mixed Case', initialBalance: '3.50' }, 'test');
+      assert.equal(u.username, 'mixedcase');
+      await assert.rejects(app.services.users.add({ username: 'MIXEDCASE' }, 'test'), { code: 'users.duplicate_username', status: 409 });
+      const shown = await app.services.users.show('MixedCase');
+      assert.equal(shown.account?.balanceCents, 350);
+      assert.equal(shown.transactions.length, 1);
+    });
+
+    test('balance adjustments are exact, recorded, and concurrent ones never lose a cent', async () => {
+      await app.services.users.add({ username: 'counter' }, 'test');
+      await Promise.all(Array.from({ length: 20 }, (_, i) => app.services.users.adjustBalance('counter', i % 2 ? '0.10' : '-0.05', 'test', 'test')));
+      const { account, transactions } = await app.services.users.show('counter');
+      assert.equal(account?.balanceCents, 10 * 10 - 10 * 5);
+      assert.equal(transactions.length, 20);
+      await assert.rejects(app.services.users.adjustBalance('counter', '0.001', 'x', 't'), { code: 'accounts.invalid_amount' });
+      await assert.rejects(app.services.users.adjustBalance('counter', '1', '  ', 't'), { code: 'accounts.invalid_reason' });
+      await assert.rejects(app.services.users.adjustBalance('nobody', '1', 'x', 't'), { code: 'users.not_found' });
+    });
+
+    test('a failed write inside a transaction leaves nothing half-written', async () => {
+      const before = await app.deps.repos.users.count({});
+      await assert.rejects(
+        app.store.db.transaction().execute(async (trx) => {
+          await trx.insertInto('users').values({ username: 'half', fullName: '', otherEmails: '[]', source: 'internal', attributes: '{}', disabled: 0, createdAt: 'x', updatedAt: 'x' }).execute();
+          throw new Error('boom');
+        }),
+      );
+      assert.equal(await app.deps.repos.users.count({}), before);
+    });
+
+    test('disable keeps balance and history; delete removes them', async () => {
+      await app.services.users.add({ username: 'leaver', initialBalance: 2 }, 'test');
+      const d = await app.services.users.setDisabled('leaver', true, 'test');
+      assert.equal(d.disabled, true);
+      assert.equal((await app.services.users.show('leaver')).account?.balanceCents, 200);
+      await app.services.users.setDisabled('leaver', false, 'test');
+      await app.services.users.remove('leaver', 'test');
+      await assert.rejects(app.services.users.show('leaver'), { code: 'users.not_found' });
+    });
+
+    test('list searches, sorts and pages', async () => {
+      for (const n of ['alpha', 'bravo', 'charlie']) await app.services.users.add({ username: `list-${n}`, fullName: `Person ${n}` }, 'test');
+      const r = await app.services.users.list({ search: 'list-', sort: 'username', order: 'desc', limit: 2, offset: 0 });
+      assert.equal(r.total, 3);
+      assert.deepEqual(r.items.map((u) => u.username), ['list-charlie', 'list-bravo']);
+      const byName = await app.services.users.list({ search: 'person b', limit: 10, offset: 0 });
+      assert.deepEqual(byName.items.map((u) => u.username), ['list-bravo']);
+      const wild = await app.services.users.list({ search: '%', limit: 10, offset: 0 });
+      assert.equal(wild.total, 0, 'LIKE wildcards in a search are literal');
+    });
+
+    test('secret settings are encrypted at rest and typed settings round-trip', async () => {
+      await app.services.settings.set('ldap.bind-password', 'hunter2-very-secret', 'test');
+      const raw = await app.deps.repos.settings.get('ldap.bind-password');
+      assert.ok(raw && !raw.includes('hunter2'));
+      assert.equal((await app.services.settings.describe('ldap.bind-password')).value, 'set');
+      assert.equal(await app.services.settings.value('ldap.bind-password'), 'hunter2-very-secret');
+      await app.services.settings.set('ldap.port', '636', 'test');
+      assert.equal(await app.services.settings.value('ldap.port'), 636);
+      await assert.rejects(app.services.settings.setMany({ 'ldap.port': '389', 'ldap.security': 'bogus' }, 'test'), { code: 'config.invalid_values' });
+      assert.equal(await app.services.settings.value('ldap.port'), 636, 'nothing saved when one value is invalid');
+    });
+
+    test('leases let one holder at a time run, and expire', async () => {
+      const { leases } = app.deps.repos;
+      assert.equal(await leases.acquire('sync', 'a', '2026-01-01T00:00:00Z', '2026-01-01T00:05:00Z'), true);
+      assert.equal(await leases.acquire('sync', 'b', '2026-01-01T00:01:00Z', '2026-01-01T00:06:00Z'), false);
+      assert.equal(await leases.acquire('sync', 'b', '2026-01-01T00:05:01Z', '2026-01-01T00:10:00Z'), true, 'expired lease taken over');
+      await leases.release('sync', 'b');
+      assert.equal(await leases.holder('sync', '2026-01-01T00:06:00Z'), undefined);
+    });
+
+    test('migrations are idempotent and safe when two nodes start at once', async () => {
+      const [a, b] = await Promise.all([
+        openStore({ dataDir: app.db.dataDir, databaseUrl: app.db.databaseUrl }),
+        openStore({ dataDir: app.db.dataDir, databaseUrl: app.db.databaseUrl }),
+      ]);
+      await a.close();
+      await b.close();
+    });
+  });
+}
+
+test('an unreachable PostgreSQL gives a clear error naming the host, without the password', async () => {
+  const db = await createTestDatabase('sqlite');
+  try {
+    await assert.rejects(openStore({ dataDir: db.dataDir, databaseUrl: 'postgres://u:topsecret@127.0.0.1:1/x' }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'store.unreachable');
+      assert.match(e.message, /127\.0\.0\.1:1/);
+      assert.doesNotMatch(e.message, /topsecret/);
+      return true;
+    });
+  } finally {
+    await db.drop();
+  }
+});
