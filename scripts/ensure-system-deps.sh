@@ -9,7 +9,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${SPOOL_TEST_SAMBA:-1}" != "0" ]; then
   command -v samba >/dev/null 2>&1 || [ -x /usr/sbin/samba ] || need+=(samba-ad-dc)
-  command -v ip >/dev/null 2>&1 || need+=(iproute2)
+  # The AD schema files samba-tool provisions from are only "recommended" by samba-ad-dc.
+  [ -d /usr/share/samba/setup/ad-schema ] || need+=(samba-ad-provision)
 fi
 if [ "${SPOOL_TEST_PG:-1}" != "0" ] && ! command -v pg_ctlcluster >/dev/null 2>&1 && ! [ -n "${SPOOL_TEST_DATABASE_URL:-}" ]; then
   if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then need+=(postgresql); fi

@@ -15,7 +15,7 @@ const EnvSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   SPOOL_HTTP_PORT: port.default(9191),
-  SPOOL_HTTPS_PORT: port.default(9192),
+  SPOOL_HTTPS_PORT: z.union([z.literal('off'), port]).default(9192),
   SPOOL_HOST: z.string().min(1).default('0.0.0.0'),
   SPOOL_TLS_CERT_FILE: z.string().optional(),
   SPOOL_TLS_KEY_FILE: z.string().optional(),
@@ -30,7 +30,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   httpPort: number;
-  httpsPort: number;
+  /** undefined when HTTPS is turned off (SPOOL_HTTPS_PORT=off). */
+  httpsPort: number | undefined;
   host: string;
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -58,7 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dataDir: path.resolve(e.SPOOL_DATA_DIR),
     databaseUrl: e.SPOOL_DATABASE_URL,
     httpPort: e.SPOOL_HTTP_PORT,
-    httpsPort: e.SPOOL_HTTPS_PORT,
+    httpsPort: e.SPOOL_HTTPS_PORT === 'off' ? undefined : e.SPOOL_HTTPS_PORT,
     host: e.SPOOL_HOST,
     tlsCertFile: e.SPOOL_TLS_CERT_FILE,
     tlsKeyFile: e.SPOOL_TLS_KEY_FILE,

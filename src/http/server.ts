@@ -92,7 +92,7 @@ export async function startServers(spool: App): Promise<RunningServers> {
 
   let httpsServer: https.Server | undefined;
   let httpsUrl: string | undefined;
-  if (config.httpsPort !== config.httpPort) {
+  if (config.httpsPort !== undefined) {
     const tls = loadOrCreateCertificate(config);
     // Same Fastify instance behind a second (TLS) listener: one set of routes, hooks and sessions.
     httpsServer = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => app.routing(req, res));

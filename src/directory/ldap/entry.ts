@@ -1,0 +1,79 @@
+/**
+ * The cheap entry shape the adapter hands out, and case-insensitive accessors for it.
+ * LDAP attribute descriptions are case-insensitive (RFC 4512 §2.5), servers echo whatever spelling their schema
+ * uses, so keys are stored lower-cased. Attribute options stay part of the key (`member;range=0-1499`).
+ */
+import type { Entry } from 'ldapts';
+
+export type LdapValue = string | Buffer;
+
+export interface LdapEntry {
+  dn: string;
+  /** Lower-cased attribute description → values (never empty: absent attributes are not stored). */
+  attrs: Map<string, LdapValue[]>;
+}
+
+/** Converts one ldapts search entry (single values unwrapped, requested-but-absent attributes as []). */
+export function toLdapEntry(raw: Entry): LdapEntry {
+  const attrs = new Map<string, LdapValue[]>();
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'dn') continue;
+    const values: LdapValue[] = Array.isArray(value) ? (value as LdapValue[]) : [value];
+    if (values.length === 0) continue;
+    const k = key.toLowerCase();
+    const existing = attrs.get(k);
+    if (existing) existing.push(...values);
+    else attrs.set(k, values.slice());
+  }
+  return { dn: raw.dn, attrs };
+}
+
+/** Builds an entry from a plain object; handy in tests and for fixtures. */
+export function makeEntry(dn: string, attrs: Record<string, LdapValue | LdapValue[] | undefined>): LdapEntry {
+  const map = new Map<string, LdapValue[]>();
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    if (values.length) map.set(k.toLowerCase(), values);
+  }
+  return { dn, attrs: map };
+}
+
+const asString = (v: LdapValue): string => (typeof v === 'string' ? v : v.toString('utf8'));
+
+/** Raw values of an attribute (strings or Buffers), [] when absent. */
+export function values(entry: LdapEntry, name: string): LdapValue[] {
+  return entry.attrs.get(name.toLowerCase()) ?? [];
+}
+
+/** True when the entry carries at least one value of the attribute. */
+export function has(entry: LdapEntry, name: string): boolean {
+  return entry.attrs.has(name.toLowerCase());
+}
+
+/** First value as a string (Buffers decoded as UTF-8), undefined when absent. */
+export function first(entry: LdapEntry, name: string): string | undefined {
+  const v = values(entry, name)[0];
+  return v === undefined ? undefined : asString(v);
+}
+
+/** All values as strings. */
+export function all(entry: LdapEntry, name: string): string[] {
+  return values(entry, name).map(asString);
+}
+
+/**
+ * First value as bytes. Binary attributes should have been requested through explicitBufferAttributes (the
+ * search layer does this for objectGUID/objectSid/GUID); a value that arrived as a string is re-encoded as
+ * UTF-8, which is exact for any byte sequence that decoded as valid UTF-8.
+ */
+export function buffer(entry: LdapEntry, name: string): Buffer | undefined {
+  const v = values(entry, name)[0];
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+}
+
+/** All values as bytes. */
+export function buffers(entry: LdapEntry, name: string): Buffer[] {
+  return values(entry, name).map((v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v));
+}

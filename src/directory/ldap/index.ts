@@ -1,0 +1,23 @@
+/** Public surface of the LDAP directory adapter. */
+export type { LdapConnection, LdapConnectionConfig, LdapSecurity, HostSpec } from './connection.ts';
+export { openLdapConnection, withLdapConnection, parseHostSpec, assertNonEmptyPassword, BINARY_ATTRIBUTES } from './connection.ts';
+export type { CertificateReport, TlsTrustConfig } from './certificate.ts';
+export { normalizeFingerprint, reportFromCertificate } from './certificate.ts';
+export type { LdapErrorContext } from './errors.ts';
+export { translateLdapError, adBindSubcode, AD_BIND_SUBCODES } from './errors.ts';
+export type { LdapEntry, LdapValue } from './entry.ts';
+export { toLdapEntry, makeEntry, values, has, first, all, buffer, buffers } from './entry.ts';
+export type { PagedSearchOptions, SearchScope } from './search.ts';
+export { pagedSearch, readEntry, collect, splitBaseDns, validateFilter } from './search.ts';
+export { normalizeFilter } from './filter.ts';
+export type { RangeInfo } from './ranged.ts';
+export { resolveRangedAttribute, findRange, parseRangedDescription } from './ranged.ts';
+export type { DirectoryType, DirectoryPreset, LdapSchema, MemberAttrRule, MemberValueType, StableIdAttr, ConnectionDefaults } from './presets.ts';
+export { DIRECTORY_TYPES, isDirectoryType, presetFor, presetSchema, mergeSchema, memberAttrRules, userAttributes } from './presets.ts';
+export { objectGuidToString, objectGuidFromString, edirGuidToString, edirGuidFromString, normalizeEntryUuid, stableIdOf } from './guid.ts';
+export type { Ava, Rdn } from './escape.ts';
+export { escapeFilterValue, escapeDnValue, parseDn, formatDn, normalizeDn, dnEquals, dnIsWithin, stripOptionalUid } from './escape.ts';
+export type { DisabledRule } from './disabled.ts';
+export { isEntryDisabled, disabledRuleAttributes, parseGeneralizedTime, UAC_ACCOUNTDISABLE } from './disabled.ts';
+export type { VerifyPasswordOptions, VerifyPasswordResult, VerifyPasswordFailure } from './authenticate.ts';
+export { verifyLdapPassword, buildLoginFilter, loginCandidates } from './authenticate.ts';

@@ -1,0 +1,150 @@
+/**
+ * Streaming searches. Large directories are read page by page with the Simple Paged Results control
+ * (RFC 2696) through ldapts' searchPaginated: only one page of entries is in memory at a time. Never use
+ * client.search() for user/group lists: it buffers the whole result (≈300 MB at 100,000 users).
+ */
+import { SpoolError } from '../../errors.ts';
+import type { LdapConnection } from './connection.ts';
+import { BINARY_ATTRIBUTES } from './connection.ts';
+import type { LdapEntry } from './entry.ts';
+import { toLdapEntry } from './entry.ts';
+import { dnIsWithin } from './escape.ts';
+import { translateLdapError } from './errors.ts';
+import { normalizeFilter } from './filter.ts';
+
+export type SearchScope = 'base' | 'one' | 'sub';
+
+export interface PagedSearchOptions {
+  /** One or more search bases, searched one after the other (a settings string may be ';'-separated). */
+  baseDns: string[] | string;
+  filter: string;
+  attributes: string[];
+  /** Entries per page (default 500). Servers may cap it (AD: MaxPageSize 1,000); paging continues anyway. */
+  pageSize?: number;
+  scope?: SearchScope;
+  /** Extra attributes to return as Buffers, besides objectGUID/objectSid/GUID. */
+  binaryAttributes?: string[];
+  /** Progress callback, once per page received. */
+  onPage?: (page: { baseDn: string; pageNumber: number; entries: number; references: number }) => void;
+}
+
+/**
+ * Splits a settings value holding several base DNs. Separators are ';' and newlines; a ';' escaped inside a DN
+ * value (`\;`) is not a separator. Blank parts are dropped.
+ */
+export function splitBaseDns(setting: string | string[]): string[] {
+  if (Array.isArray(setting)) return setting.map((s) => s.trim()).filter(Boolean);
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < setting.length; i++) {
+    const c = setting[i] as string;
+    if (c === '\\' && i + 1 < setting.length) {
+      cur += c + (setting[i + 1] as string);
+      i++;
+    } else if (c === ';' || c === '\n' || c === '\r') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Checks a filter strictly (RFC 4515, see filter.ts) and returns it with whitespace between components removed.
+ * Throws ldap.invalid_filter.
+ */
+export function validateFilter(filter: string): string {
+  return normalizeFilter(filter);
+}
+
+function binaryList(extra: string[] | undefined): string[] {
+  const set = new Set(BINARY_ATTRIBUTES);
+  for (const a of extra ?? []) {
+    set.add(a);
+    set.add(a.toLowerCase());
+  }
+  return [...set];
+}
+
+/** Server-side time limit (seconds) matching the client-side operation timeout. */
+const timeLimitFor = (conn: LdapConnection): number => Math.max(1, Math.ceil(conn.timeoutMs / 1000));
+
+/**
+ * Streams every matching entry, page by page, base after base. A base DN that does not exist fails with
+ * `ldap.base_dn_not_found` naming it. Breaking out of the loop early is fine; the server drops the paging
+ * state when the connection closes. With scope 'sub', a base lying inside another listed base is skipped so
+ * that no entry is returned twice.
+ */
+export async function* pagedSearch(conn: LdapConnection, opts: PagedSearchOptions): AsyncGenerator<LdapEntry> {
+  const filter = normalizeFilter(opts.filter);
+  const scope = opts.scope ?? 'sub';
+  let bases = splitBaseDns(opts.baseDns);
+  if (bases.length === 0) {
+    throw new SpoolError('ldap.config_invalid', 'No search base (base DN) is configured.', {
+      hint: 'Enter the DN below which users and groups live, e.g. OU=Staff,DC=example,DC=com.',
+      status: 400,
+    });
+  }
+  if (scope === 'sub') bases = bases.filter((b, i) => !bases.some((o, j) => j !== i && dnIsWithin(b, o) && (!dnIsWithin(o, b) || j < i)));
+  const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 500));
+  const explicitBufferAttributes = binaryList(opts.binaryAttributes);
+  for (const baseDn of bases) {
+    const pages = conn.client.searchPaginated(baseDn, {
+      scope,
+      filter,
+      attributes: opts.attributes,
+      explicitBufferAttributes,
+      paged: { pageSize },
+      timeLimit: timeLimitFor(conn),
+    });
+    let pageNumber = 0;
+    while (true) {
+      let next: IteratorResult<{ searchEntries: Parameters<typeof toLdapEntry>[0][]; searchReferences: string[] }>;
+      try {
+        next = await pages.next();
+      } catch (err) {
+        throw translateLdapError(err, { operation: 'search', url: conn.url, security: conn.security, baseDn, filter });
+      }
+      if (next.done) break;
+      const page = next.value;
+      pageNumber++;
+      opts.onPage?.({ baseDn, pageNumber, entries: page.searchEntries.length, references: page.searchReferences.length });
+      // Convert lazily so that only one representation of the page is alive at a time.
+      const raw = page.searchEntries;
+      for (let i = 0; i < raw.length; i++) {
+        const entry = toLdapEntry(raw[i] as Parameters<typeof toLdapEntry>[0]);
+        (raw as unknown[])[i] = undefined;
+        yield entry;
+      }
+    }
+  }
+}
+
+/** Collects a paged search into an array: for small result sets and tests only. */
+export async function collect(it: AsyncIterable<LdapEntry>): Promise<LdapEntry[]> {
+  const out: LdapEntry[] = [];
+  for await (const e of it) out.push(e);
+  return out;
+}
+
+/**
+ * Reads one entry by DN (base-scope search). Returns undefined when it does not exist.
+ * Used for ranged attribute retrieval and for re-reading a single user.
+ */
+export async function readEntry(conn: LdapConnection, dn: string, attributes: string[], binaryAttributes?: string[]): Promise<LdapEntry | undefined> {
+  try {
+    const res = await conn.client.search(dn, {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes,
+      explicitBufferAttributes: binaryList(binaryAttributes),
+      timeLimit: timeLimitFor(conn),
+    });
+    const raw = res.searchEntries[0];
+    return raw ? toLdapEntry(raw) : undefined;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 32) return undefined;
+    throw translateLdapError(err, { operation: 'search', url: conn.url, security: conn.security });
+  }
+}
