@@ -4,10 +4,8 @@ import { SpoolError } from '../errors.ts';
 export type UserSource = 'internal' | 'ldap' | 'scim';
 export const USER_SOURCES: readonly UserSource[] = ['internal', 'ldap', 'scim'];
 
-export interface User {
-  id: number;
-  username: string;
-  usernameAlias: string | null;
+/** The fields a directory or SCIM client can set on a user (everything but identity and bookkeeping). */
+export interface UserDetails {
   fullName: string;
   email: string | null;
   otherEmails: string[];
@@ -16,6 +14,12 @@ export interface User {
   cardNumber: string | null;
   cardNumber2: string | null;
   homeDir: string | null;
+}
+
+export interface User extends UserDetails {
+  id: number;
+  username: string;
+  usernameAlias: string | null;
   disabled: boolean;
   disabledAt: string | null;
   disabledReason: string | null;
@@ -29,18 +33,6 @@ export interface User {
   version: number;
   createdAt: string;
   updatedAt: string;
-}
-
-/** The fields a directory or SCIM client can set on a user (everything but identity and bookkeeping). */
-export interface UserDetails {
-  fullName: string;
-  email: string | null;
-  otherEmails: string[];
-  department: string | null;
-  office: string | null;
-  cardNumber: string | null;
-  cardNumber2: string | null;
-  homeDir: string | null;
 }
 
 // Letters and digits of any script, plus the punctuation directories really use in account names.
