@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
-import { createApp } from '../../app.ts';
-import { loadConfig } from '../../config.ts';
-import { startServers } from '../../http/server.ts';
-import { createLogger } from '../../logger.ts';
-import { SERVE_HOOKS } from '../serve-hooks.ts';
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('Run the server: console on :9191 (HTTP) and :9192 (HTTPS), API, SCIM and schedules')
     .action(async () => {
+      // The HTTP stack is loaded only for `serve`, keeping other commands quick to start.
+      const [{ createApp }, { loadConfig }, { startServers }, { createLogger }, { SERVE_HOOKS }] = await Promise.all([
+        import('../../app.ts'),
+        import('../../config.ts'),
+        import('../../http/server.ts'),
+        import('../../logger.ts'),
+        import('../serve-hooks.ts'),
+      ]);
       const config = loadConfig();
       const log = createLogger(config.logLevel);
       const spool = await createApp({ config, log });
