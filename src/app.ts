@@ -4,11 +4,15 @@
  */
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { createScimService } from './scim/scim-service.ts';
 import { createSecretBox, loadSecretKey } from './security/secret-box.ts';
 import { createAuthService } from './services/auth-service.ts';
 import type { ServiceDeps } from './services/deps.ts';
 import { createGroupsService } from './services/groups-service.ts';
+import { createPrintingService } from './services/printing-service.ts';
+import { createQuotaService } from './services/quota-service.ts';
 import { createSettingsService } from './services/settings-service.ts';
+import { createSyncService } from './services/sync/index.ts';
 import { createUsersService } from './services/users-service.ts';
 import { openStore } from './store/database.ts';
 import { createRepositories } from './store/repositories.ts';
@@ -30,6 +34,10 @@ export async function createApp(options: AppOptions) {
     users: createUsersService(deps, settings),
     groups: createGroupsService(deps),
     auth: createAuthService(deps),
+    scim: createScimService(deps, settings, config),
+    printing: createPrintingService(deps),
+    quota: createQuotaService(deps),
+    sync: createSyncService(deps, settings, config),
     audit: {
       list: (q: { limit: number; beforeId?: number | undefined; action?: string | undefined }) => deps.repos.audit.list(q),
     },

@@ -3,6 +3,8 @@
  * Each hook starts its work and returns a function that stops it on shutdown.
  */
 import type { App } from '../app.ts';
+import { quotaServeHook } from './commands/printers.ts';
+import { syncServeHook } from './commands/sync.ts';
 
 export type ServeHook = (spool: App) => Promise<() => Promise<void> | void>;
 
@@ -12,4 +14,4 @@ const sessionCleanup: ServeHook = async (spool) => {
   return () => clearInterval(timer);
 };
 
-export const SERVE_HOOKS: ServeHook[] = [sessionCleanup];
+export const SERVE_HOOKS: ServeHook[] = [sessionCleanup, quotaServeHook, syncServeHook];

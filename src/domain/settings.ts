@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SpoolError } from '../errors.ts';
+import { cardTransformProblem } from './sync/card-transform.ts';
 
 export type SettingKind = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'secret' | 'text';
 
@@ -62,8 +63,8 @@ for (const prefix of ['ldap', 'ldap2']) {
   def({ key: p('exclude-ous'), kind: 'list', dnList: true, default: [], description: 'DNs of OUs whose accounts are never imported (service or test accounts).' });
   def({ key: p('exclude-filter'), kind: 'string', default: '', description: 'LDAP filter of accounts never to import, e.g. (description=service*).' });
   def({ key: p('page-size'), kind: 'int', min: 10, max: 5000, default: 500, description: 'Entries per page (RFC 2696). AD returns at most 1,000.' });
-  def({ key: p('card-transform'), kind: 'string', default: '', description: 'Card number conversions, applied in order, separated by "|": hex-to-dec, dec-to-hex, strip-prefix:X, strip-suffix:X, pad:N, upper, lower, trim-leading-zeros.' });
-  def({ key: p('card2-transform'), kind: 'string', default: '', description: 'Conversions for the secondary card number (same syntax).' });
+  def({ key: p('card-transform'), kind: 'string', default: '', description: 'Card number conversions, applied in order, separated by "|": hex-to-dec, dec-to-hex, strip-prefix:X, strip-suffix:X, pad:N, upper, lower, trim-leading-zeros.', check: cardTransformProblem });
+  def({ key: p('card2-transform'), kind: 'string', default: '', description: 'Conversions for the secondary card number (same syntax).', check: cardTransformProblem });
   def({ key: p('login-formats'), kind: 'list', default: ['username', 'alias', 'upn', 'domain', 'email'], description: 'Sign-in names accepted: username, alias, upn (user@domain), domain (DOMAIN\\user), email.' });
 }
 

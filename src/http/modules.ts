@@ -8,6 +8,10 @@ import type { LoginThrottle } from '../security/login-throttle.ts';
 import type { ApiRouteModule } from './api/plugin.ts';
 import type { createSetupToken } from './admin/sign-in.ts';
 import type { SessionHelpers } from './sessions.ts';
+import { consoleModule } from './admin/module.ts';
+import { portalModule } from './portal/module.ts';
+import { scimHttpModule } from '../scim/module.ts';
+import { syncHttpModule } from './api/sync-routes.ts';
 
 export interface HttpContext {
   sessions: SessionHelpers;
@@ -23,4 +27,4 @@ export interface HttpModule {
   api?: ApiRouteModule;
 }
 
-export const HTTP_MODULES: HttpModule[] = [];
+export const HTTP_MODULES: HttpModule[] = [consoleModule, portalModule, scimHttpModule, syncHttpModule];

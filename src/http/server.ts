@@ -16,7 +16,6 @@ import { createSetupToken, registerSignInRoutes } from './admin/sign-in.ts';
 import { API_PREFIX, apiPlugin } from './api/plugin.ts';
 import { errorHandler } from './errors.ts';
 import { HTTP_MODULES, type HttpContext } from './modules.ts';
-import { registerPortalRoutes } from './portal/routes.ts';
 import { createSessionHelpers } from './sessions.ts';
 import { loadOrCreateCertificate } from './tls.ts';
 
@@ -67,7 +66,6 @@ export async function buildHttpServer(spool: App): Promise<{ app: FastifyInstanc
   installAdminGuard(app, spool, sessions);
   registerSignInRoutes(app, spool, sessions, throttle, setup);
   registerDashboard(app, spool);
-  registerPortalRoutes(app);
   for (const m of HTTP_MODULES) await m.register(app, spool, ctx);
   await app.register(apiPlugin(spool, sessions, HTTP_MODULES.flatMap((m) => (m.api ? [m.api] : []))), { prefix: API_PREFIX });
   app.setNotFoundHandler((req, reply) => errorHandler(Object.assign(new Error('not found'), { statusCode: 404 }), req, reply));

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench:ldap`: the LDAP sync against a real slapd holding 100,000 users and 5,000 groups (plus one group
+ * with every user, and nested groups), loaded with slapadd.
+ *
+ * Baseline: a paged `ldapsearch` dump of the same users and groups (best of 3). Then Spool as a user runs it, as
+ * separate `spool sync now` processes under /usr/bin/time (wall time and peak RSS):
+ *   1. first full sync            target ≤ 3x the dump, peak RSS < 400 MB
+ *   2. second sync, no change     target ≤ 1.5x the dump, writes nothing
+ *   3. 1% of users changed, incremental sync   target ≤ 0.3x the dump, applies only those
+ * Options: --users N --groups N (defaults 100000 / 5000), --postgres URL (default: SQLite), --keep (keep temp dirs).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { generateDirectory } from '../test/harness/directory-data.ts';
+import { startSlapd } from '../test/harness/slapd.ts';
+
+const { values: args } = parseArgs({
+  options: { users: { type: 'string', default: '100000' }, groups: { type: 'string', default: '5000' }, postgres: { type: 'string' }, keep: { type: 'boolean', default: false } },
+});
+const USERS = Number(args.users);
+const GROUPS = Number(args.groups);
+const BIN = resolve(import.meta.dirname, '../bin/spool.js');
+/** Entries carry change times spread over the past year, like a directory that has been in use for a while. */
+let entryNo = 0;
+const oldStamp = (): string => new Date(Date.UTC(2025, 0, 1) + (entryNo++ % 500_000) * 60_000).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+
+interface Timed {
+  ms: number;
+  rssMb: number;
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  return new Promise((done, fail) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn('/usr/bin/time', ['-f', '%M', cmd, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', fail);
+    p.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const lines = stderr.trimEnd().split('\n');
+      const kb = Number(lines.pop());
+      done({ ms, rssMb: kb / 1024, stdout, stderr: lines.join('\n'), code: code ?? -1 });
+    });
+  });
+}
+
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  log(`Generating ${USERS} users and ${GROUPS} groups…`);
+  const dir = generateDirectory({ baseDn: 'dc=bench,dc=example', users: USERS, groups: GROUPS, membershipsPerUser: 5, bigGroup: true, nested: true, disabledEvery: 500 });
+  const memberships = dir.groups().reduce((a, g) => a + g.userMembers.length + g.groupMembers.length, 0);
+  const data = (function* () {
+    for (const chunk of dir.chunks()) yield chunk.replace(/\n\n/g, () => { const t = oldStamp(); return `\nmodifyTimestamp: ${t}\ncreateTimestamp: ${t}\n\n`; });
+  })();
+  let t = Date.now();
+  const slapd = await startSlapd({ baseDn: 'dc=bench,dc=example', data, sizeLimit: 500 });
+  log(`slapd loaded in ${fmt(Date.now() - t)}: ${dir.entryCount} entries, ${memberships} memberships`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-'));
+  try {
+    // Baseline: what reading the same data costs with OpenLDAP's own C client.
+    const dump = async (): Promise<number> => {
+      const base = ['-x', '-LLL', '-H', slapd.url, '-D', slapd.syncDn, '-w', slapd.syncPassword, '-E', 'pr=500/noprompt'];
+      const users = run('ldapsearch', [...base, '-b', dir.peopleDn, '(objectClass=inetOrgPerson)'], { ...process.env, LDAPNOINIT: '1' });
+      const a = await users;
+      const b = await run('ldapsearch', [...base, '-b', dir.groupsDn, '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))'], { ...process.env, LDAPNOINIT: '1' });
+      if (a.code !== 0 || b.code !== 0) throw new Error(`ldapsearch failed: ${a.stderr} ${b.stderr}`);
+      return a.ms + b.ms;
+    };
+    const dumps = [await dump(), await dump(), await dump()];
+    const baseline = Math.min(...dumps);
+    log(`ldapsearch dump: ${dumps.map(fmt).join(', ')} → baseline ${fmt(baseline)}`);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, SPOOL_DATA_DIR: dataDir, SPOOL_DATABASE_URL: args.postgres ?? '', SPOOL_LOG_LEVEL: 'warn' };
+    const app = await createApp({ config: loadConfig(env), log: createLogger('warn') });
+    await app.services.settings.setMany({
+      'sync.primary-source': 'ldap', 'ldap.server-type': 'openldap', 'ldap.hosts': [`127.0.0.1:${slapd.port}`], 'ldap.security': 'none',
+      'ldap.base-dn': slapd.baseDn, 'ldap.bind-dn': slapd.syncDn, 'ldap.bind-password': slapd.syncPassword, 'ldap.page-size': 500,
+    }, 'bench');
+    await app.close();
+
+    const sync = async (label: string, extra: string[]): Promise<Timed & { json: Record<string, Record<string, number>> }> => {
+      const r = await run(process.execPath, [BIN, 'sync', 'now', '--json', ...extra], env);
+      if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr}\n${r.stdout}`);
+      const json = JSON.parse(r.stdout) as Record<string, Record<string, number>>;
+      if (process.env.SPOOL_SYNC_DEBUG) log(r.stderr.split('\n').filter((l) => l.startsWith('[sync')).join('\n'));
+      log(`${label}: ${fmt(r.ms)} (sync itself ${fmt(Number(json.durationMs))}), peak RSS ${r.rssMb.toFixed(0)} MB, users ${JSON.stringify(json.users)}, memberships ${JSON.stringify(json.memberships)}`);
+      return { ...r, json };
+    };
+    const first = await sync('first full sync', []);
+    const second = await sync('second sync (no change)', []);
+    const changed = Math.max(1, Math.round(USERS / 100));
+    let ldif = '';
+    for (let k = 0; k < changed; k++) {
+      const u = dir.user(Math.floor((k * USERS) / changed));
+      ldif += `dn: ${u.dn}\nchangetype: modify\nreplace: departmentNumber\ndepartmentNumber: Bench ${k}\n\n`;
+    }
+    t = Date.now();
+    await slapd.ldapModify(ldif);
+    log(`changed ${changed} users in ${fmt(Date.now() - t)}`);
+    const incremental = await sync('incremental sync (1% changed)', ['--incremental']);
+
+    const rows = [
+      { run: 'ldapsearch dump (baseline)', time: fmt(baseline), ratio: '1.00x', target: '', rss: '', ok: '' },
+      { run: 'first full sync', time: fmt(first.ms), ratio: `${(first.ms / baseline).toFixed(2)}x`, target: '≤ 3x, RSS < 400 MB', rss: `${first.rssMb.toFixed(0)} MB`, ok: first.ms <= 3 * baseline && first.rssMb < 400 ? 'yes' : 'NO' },
+      { run: 'second sync, no change', time: fmt(second.ms), ratio: `${(second.ms / baseline).toFixed(2)}x`, target: '≤ 1.5x, writes nothing', rss: `${second.rssMb.toFixed(0)} MB`, ok: second.ms <= 1.5 * baseline && second.json.users?.unchanged === first.json.users?.added ? 'yes' : 'NO' },
+      { run: `incremental, ${changed} users changed`, time: fmt(incremental.ms), ratio: `${(incremental.ms / baseline).toFixed(2)}x`, target: '≤ 0.3x, only those', rss: `${incremental.rssMb.toFixed(0)} MB`, ok: incremental.ms <= 0.3 * baseline && incremental.json.users?.updated === changed ? 'yes' : 'NO' },
+    ];
+    process.stdout.write(`\nLDAP sync benchmark: ${USERS} users, ${GROUPS} groups (+${dir.groups().length - GROUPS} special), ${memberships} memberships, ${args.postgres ? 'PostgreSQL' : 'SQLite'}\n`);
+    const cols = ['run', 'time', 'ratio', 'target', 'rss', 'ok'] as const;
+    const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+    process.stdout.write(`${cols.map((c, i) => c.toUpperCase().padEnd(w[i]!)).join('  ')}\n`);
+    for (const r of rows) process.stdout.write(`${cols.map((c, i) => r[c].padEnd(w[i]!)).join('  ')}\n`);
+    process.stdout.write(`\n${JSON.stringify({ baselineMs: Math.round(baseline), first: { ms: Math.round(first.ms), rssMb: Math.round(first.rssMb) }, second: { ms: Math.round(second.ms), rssMb: Math.round(second.rssMb) }, incremental: { ms: Math.round(incremental.ms), rssMb: Math.round(incremental.rssMb), changed } })}\n`);
+  } finally {
+    await slapd.stop();
+    if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,274 @@
+/**
+ * planSync: the difference between what a directory says and what Spool holds, as a list of changes.
+ *
+ * Rules (issue 4):
+ * - Users are matched by stable id (objectGUID / entryUUID / GUID). Same id, new username = rename: the account,
+ *   balance and history stay with the user.
+ * - Two entries mapping to one username are reported; neither wins (and neither is disabled as "missing").
+ * - Internal and SCIM users are never touched; a directory user whose name they hold is reported, not imported.
+ * - A user found in both the primary and the secondary directory belongs to the primary.
+ * - Users missing from the source: keep, disable (default), or delete after N days disabled. Only in a full sync:
+ *   an incremental one cannot see deletions.
+ * - Delete protection: a sync that would disable or delete more than N% of this source's users, or a source that
+ *   returns no users at all, stops (nothing applied) unless the admin allows it.
+ * Pure code: no I/O.
+ */
+import { detailsFingerprint } from './fingerprint.ts';
+import { planGroups } from './plan-groups.ts';
+import type { PlanOptions, SourceSnapshot, StoreSnapshot, StoreUser, SyncIssue, SyncPlan, UserAdd, UserDelete, UserDisable, UserUpdate } from './types.ts';
+import { emptyCounts } from './types.ts';
+
+const DAY_MS = 86_400_000;
+
+/** True when a stored row (user or group) came from the source being synced. */
+export function isOwnRow(row: { source: string; sourceName: string | null }, sourceName: string): boolean {
+  return row.source === 'ldap' && (row.sourceName ?? 'primary') === sourceName;
+}
+
+function holderLabel(s: StoreUser): string {
+  if (s.source === 'internal') return 'an internal user';
+  if (s.source === 'scim') return 'a user provisioned over SCIM';
+  if (s.source === 'ldap') return `a user of the ${s.sourceName ?? 'primary'} directory`;
+  return `a ${s.source} user`;
+}
+
+export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOptions): SyncPlan {
+  const issues: SyncIssue[] = [...src.issues];
+  const counts = emptyCounts();
+  const protectedIds = new Set(src.protectedSourceIds);
+  const users = src.users;
+  const n = users.length;
+
+  const storeById = new Map<number, StoreUser>();
+  const ownBySourceId = new Map<string, StoreUser>();
+  const byUsername = new Map<string, StoreUser>();
+  let ownCount = 0;
+  for (const s of store.users) {
+    storeById.set(s.id, s);
+    byUsername.set(s.username, s);
+    if (isOwnRow(s, opt.sourceName)) {
+      ownCount++;
+      if (s.sourceId) ownBySourceId.set(s.sourceId, s);
+    }
+  }
+
+  // 1. Entries that cannot be used: the same stable id twice, or two entries claiming one username.
+  const usable = new Uint8Array(n);
+  const sourceIds = new Set<string>();
+  const byName = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const u = users[i]!;
+    if (sourceIds.has(u.sourceId)) {
+      issues.push({ level: 'warn', code: 'sync.duplicate_entry', message: `Entry "${u.dn ?? u.username}" has the same stable id as another entry (listed twice, e.g. under two base DNs); it was read once.`, entry: u.dn ?? u.username });
+      continue;
+    }
+    sourceIds.add(u.sourceId);
+    usable[i] = 1;
+    const list = byName.get(u.username);
+    if (list) list.push(i);
+    else byName.set(u.username, [i]);
+  }
+  for (const [name, idxs] of byName) {
+    if (idxs.length < 2) continue;
+    for (const i of idxs) {
+      usable[i] = 0;
+      protectedIds.add(users[i]!.sourceId);
+    }
+    counts.users.skipped += idxs.length;
+    const dns = idxs.map((i) => users[i]!.dn ?? users[i]!.sourceId);
+    issues.push({
+      level: 'error',
+      code: 'sync.duplicate_username',
+      message: `${idxs.length} directory entries map to the username "${name}": ${dns.join(' | ')}. Neither was imported or updated; give each a unique username in the directory.`,
+      entry: name,
+    });
+  }
+  // Aliases are sign-in names too: one alias on two users would let one sign in as the other's print account.
+  const aliasUse = new Map<string, number>();
+  for (let i = 0; i < n; i++) if (usable[i] && users[i]!.usernameAlias) aliasUse.set(users[i]!.usernameAlias!, (aliasUse.get(users[i]!.usernameAlias!) ?? 0) + 1);
+  const aliasOf = (i: number): string | null => {
+    const a = users[i]!.usernameAlias;
+    return a && (aliasUse.get(a) ?? 0) > 1 ? null : a;
+  };
+  for (const [alias, c] of aliasUse) {
+    if (c > 1) issues.push({ level: 'warn', code: 'sync.duplicate_alias', message: `${c} users have the alias "${alias}"; it was left off all of them.`, entry: alias });
+  }
+
+  // 2. Match by stable id, then by username where the stored user's own entry is gone (re-created account) or
+  //    belongs to the secondary directory while this is the primary.
+  const matchOf = new Int32Array(n);
+  const relink = new Uint8Array(n);
+  const skip = new Uint8Array(n);
+  const matched = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    if (!usable[i]) continue;
+    const s = ownBySourceId.get(users[i]!.sourceId);
+    if (s) {
+      matchOf[i] = s.id;
+      matched.add(s.id);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (!usable[i] || matchOf[i]) continue;
+    const u = users[i]!;
+    const o = byUsername.get(u.username);
+    if (!o || matched.has(o.id) || o.source !== 'ldap') continue;
+    const oName = o.sourceName ?? 'primary';
+    if (oName === opt.sourceName) {
+      const gone = o.sourceId === null || (opt.mode === 'full' && !sourceIds.has(o.sourceId) && !protectedIds.has(o.sourceId));
+      if (!gone) continue;
+      issues.push({ level: 'info', code: 'sync.relinked', message: `User "${u.username}" now follows directory entry "${u.dn ?? u.sourceId}" (its stable id changed, e.g. the account was re-created); balance and history kept.`, entry: u.username });
+    } else if (opt.sourceName === 'primary') {
+      issues.push({ level: 'info', code: 'sync.primary_takes_over', message: `User "${u.username}" also exists in the primary directory, which takes precedence over the secondary one.`, entry: u.username });
+    } else {
+      skip[i] = 1;
+      issues.push({ level: 'info', code: 'sync.primary_wins', message: `Entry "${u.dn ?? u.username}" was skipped: user "${u.username}" comes from the primary directory, which takes precedence.`, entry: u.username });
+      continue;
+    }
+    matchOf[i] = o.id;
+    matched.add(o.id);
+    relink[i] = 1;
+  }
+
+  // 3. Final usernames. Unmatched stored users keep theirs; a rename onto one of them is refused (old name kept).
+  const taken = new Map<string, StoreUser>();
+  for (const s of store.users) if (!matched.has(s.id)) taken.set(s.username, s);
+  const finalName: Array<string | undefined> = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!usable[i] || skip[i] || !matchOf[i]) continue;
+    const u = users[i]!;
+    const s = storeById.get(matchOf[i]!)!;
+    const holder = taken.get(u.username);
+    if (u.username !== s.username && holder) {
+      issues.push({ level: 'error', code: 'sync.rename_conflict', message: `User "${s.username}" was renamed to "${u.username}" in the directory, but that name belongs to ${holderLabel(holder)}; the old name was kept.`, entry: u.dn ?? s.username });
+      finalName[i] = s.username;
+    } else finalName[i] = u.username;
+  }
+  // A kept old name can collide with another user's new name: that rename waits too (repeat until stable).
+  for (let pass = 0; pass < 5; pass++) {
+    const owner = new Map<string, number>();
+    let changed = false;
+    for (let i = 0; i < n; i++) {
+      const f = finalName[i];
+      if (f === undefined) continue;
+      const other = owner.get(f);
+      if (other === undefined) {
+        owner.set(f, i);
+        continue;
+      }
+      // The one whose final name is its new name yields.
+      const loser = finalName[i] === storeById.get(matchOf[i]!)!.username ? other : i;
+      const s = storeById.get(matchOf[loser]!)!;
+      issues.push({ level: 'error', code: 'sync.rename_conflict', message: `User "${s.username}" cannot be renamed to "${f}" yet: another user still holds that name; the old name was kept.`, entry: users[loser]!.dn ?? s.username });
+      finalName[loser] = s.username;
+      owner.set(f, loser === i ? other : i);
+      changed = true;
+    }
+    if (!changed) break;
+  }
+  const finalNames = new Set<string>();
+  for (const f of finalName) if (f !== undefined) finalNames.add(f);
+
+  // 4. Adds and updates.
+  const userAdds: UserAdd[] = [];
+  const userUpdates: UserUpdate[] = [];
+  /** Final reference of each source user: store id (> 0), UserAdd ref (< 0), 0 = not in Spool after this sync. */
+  const userRef = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!usable[i] || skip[i]) continue;
+    const u = users[i]!;
+    if (!matchOf[i]) {
+      if (u.disabled && !opt.importDisabled) continue;
+      const holder = taken.get(u.username);
+      if (holder || finalNames.has(u.username)) {
+        counts.users.skipped++;
+        issues.push({ level: 'error', code: 'sync.username_taken', message: `Entry "${u.dn ?? u.sourceId}" maps to username "${u.username}", which belongs to ${holder ? holderLabel(holder) : 'another directory user'}; it was not imported.`, entry: u.dn ?? u.username });
+        continue;
+      }
+      finalNames.add(u.username);
+      const ref = -(userAdds.length + 1);
+      userAdds.push({ ref, user: aliasOf(i) === u.usernameAlias ? u : { ...u, usernameAlias: aliasOf(i) } });
+      userRef[i] = ref;
+      counts.users.added++;
+      continue;
+    }
+    const s = storeById.get(matchOf[i]!)!;
+    userRef[i] = s.id;
+    const name = finalName[i]!;
+    const alias = aliasOf(i);
+    const changes: string[] = [];
+    const rename = name !== s.username;
+    // A "same" record has no details of its own: they equal the stored ones by construction.
+    const compare = opt.updateDetails && u.same !== true;
+    const writeDetails = compare && detailsFingerprint(u.details) !== s.fingerprint;
+    if (writeDetails) changes.push('details');
+    const writeCard = compare && !u.keepCard && u.details.cardNumber !== s.cardNumber;
+    if (writeCard) changes.push('cardNumber');
+    const writeCard2 = compare && !u.keepCard2 && u.details.cardNumber2 !== s.cardNumber2;
+    if (writeCard2) changes.push('cardNumber2');
+    if (alias !== s.usernameAlias) changes.push('usernameAlias');
+    if (u.dn !== s.dn) changes.push('dn');
+    const isRelink = relink[i] === 1 || s.sourceId !== u.sourceId || (s.sourceName ?? 'primary') !== opt.sourceName;
+    if (isRelink) changes.push('sourceId');
+    const disable = u.disabled && !s.disabled;
+    const enable = !u.disabled && s.disabled && (s.disabledReason === 'source' || s.disabledReason === 'missing-from-source');
+    if (disable) changes.push('disabled');
+    if (enable) changes.push('enabled');
+    if (!rename && changes.length === 0) {
+      counts.users.unchanged++;
+      continue;
+    }
+    if (rename) changes.unshift('username');
+    userUpdates.push({
+      id: s.id, from: s.username, user: { ...u, username: name, usernameAlias: alias },
+      rename, changes, enable, disable, relink: isRelink, writeCard, writeCard2, writeDetails,
+    });
+    if (disable) counts.users.disabled++;
+    else if (rename) counts.users.renamed++;
+    else counts.users.updated++;
+  }
+
+  // 5. Users missing from the source (full sync only).
+  const userDisables: UserDisable[] = [];
+  const userDeletes: UserDelete[] = [];
+  if (opt.mode === 'full' && opt.missingUsers !== 'keep') {
+    const cutoff = opt.now.getTime() - opt.deleteAfterDays * DAY_MS;
+    for (const s of store.users) {
+      if (!isOwnRow(s, opt.sourceName) || matched.has(s.id)) continue;
+      if (s.sourceId && protectedIds.has(s.sourceId)) continue;
+      if (!s.disabled) {
+        userDisables.push({ id: s.id, username: s.username, reason: 'missing-from-source' });
+        counts.users.disabled++;
+      } else if (opt.missingUsers === 'delete' && s.disabledAt && Date.parse(s.disabledAt) <= cutoff) {
+        userDeletes.push({ id: s.id, username: s.username });
+        counts.users.deleted++;
+      }
+    }
+  }
+
+  // 6. Delete protection.
+  let stopped: SyncPlan['stopped'] = null;
+  const removals = counts.users.disabled + counts.users.deleted;
+  if (opt.mode === 'full' && ownCount > 0 && n === 0 && protectedIds.size === 0) {
+    stopped = {
+      code: 'sync.source_empty',
+      message: `The directory returned no users, so all ${ownCount} users from it would be disabled or deleted. Nothing was changed.`,
+      hint: 'Check the base DN, the user filter and that the bind account may read users. If the directory really is empty now, run "spool sync now --allow-mass-delete" (or confirm in the console).',
+    };
+  } else if (opt.deleteProtectionPercent > 0 && ownCount > 0 && removals * 100 > opt.deleteProtectionPercent * ownCount) {
+    const pct = Math.round((removals * 1000) / ownCount) / 10;
+    stopped = {
+      code: 'sync.delete_protection',
+      message: `This sync would disable or delete ${removals} of the ${ownCount} users from this directory (${pct}%), more than the ${opt.deleteProtectionPercent}% allowed by sync.delete-protection-percent. Nothing was changed.`,
+      hint: 'If this is expected, run "spool sync now --allow-mass-delete" (or confirm in the console). Otherwise check the base DN, the user and exclusion filters, and the bind account\'s rights.',
+    };
+  }
+  if (stopped && opt.allowMassDelete) {
+    issues.push({ level: 'warn', code: 'sync.delete_protection_overridden', message: `Delete protection overridden by the admin: ${stopped.message.replace(' Nothing was changed.', '')}` });
+    stopped = null;
+  }
+
+  const deleted = new Set(userDeletes.map((d) => d.id));
+  const groupPart = planGroups(src, store, opt, userRef, deleted, issues, counts);
+  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped };
+}

@@ -1,0 +1,251 @@
+/**
+ * Applies a SyncPlan in batches, each batch one database transaction: a user is never created without its
+ * account, a rename never leaves a temporary name behind. Every write is idempotent against a re-computed plan
+ * (memberships insert with ON CONFLICT DO NOTHING, updates set absolute values), so a sync interrupted between
+ * batches leaves a consistent store and the next sync completes the work.
+ */
+import { sql } from 'kysely';
+import { initialAccountFor, type GroupAccountPolicy, type InitialAccount } from '../../domain/groups.ts';
+import { changedDetailFields } from '../../domain/sync/fingerprint.ts';
+import type { SourceName, StoreGroup, SyncPlan, UserUpdate } from '../../domain/sync/types.ts';
+import type { Db, Engine } from '../../store/database.ts';
+import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
+import { chunks } from '../../store/sql-errors.ts';
+import { deleteWhereIn, insertMany, updateWhereIn } from './bulk.ts';
+
+export interface ApplyContext {
+  db: Db;
+  engine: Engine;
+  now: string;
+  actor: string;
+  sourceName: SourceName;
+  defaults: InitialAccount;
+  storeGroups: readonly StoreGroup[];
+  log: (line: SyncLogLine) => void;
+  onProgress?: (done: number, total: number) => void;
+  /** Users per transaction (default 2,000). */
+  batchSize?: number;
+}
+
+/** Per-kind cap on detail lines in the sync log; the rest is summarised. */
+export const LOG_DETAIL_CAP = 1000;
+
+export function createCappedLog(log: (l: SyncLogLine) => void) {
+  const counts = new Map<string, number>();
+  return {
+    line(kind: string, l: SyncLogLine): void {
+      const n = (counts.get(kind) ?? 0) + 1;
+      counts.set(kind, n);
+      if (n <= LOG_DETAIL_CAP) log(l);
+    },
+    flush(): void {
+      for (const [kind, n] of counts) if (n > LOG_DETAIL_CAP) log({ level: 'info', message: `… and ${n - LOG_DETAIL_CAP} more: ${kind} (${n} in all).` });
+      counts.clear();
+    },
+  };
+}
+
+const tx = <T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> => db.transaction().execute(fn);
+
+export function planSize(p: SyncPlan): number {
+  return p.userAdds.length + p.userUpdates.length + p.userDisables.length + p.userDeletes.length + p.groupAdds.length + p.groupUpdates.length + p.groupRemoves.length
+    + p.memberships.reduce((a, m) => a + m.add.length + m.remove.length + m.setDirect.length, 0);
+}
+
+export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void> {
+  const { db, engine, now } = ctx;
+  const batch = ctx.batchSize ?? 2000;
+  const capped = createCappedLog(ctx.log);
+  const total = planSize(plan);
+  let done = 0;
+  const progress = (n: number): void => {
+    done += n;
+    ctx.onProgress?.(done, total);
+  };
+
+  // 1. Groups first: memberships need their ids.
+  const groupId = new Map<number, number>();
+  for (const part of chunks(plan.groupAdds, batch)) {
+    await tx(db, async (trx) => {
+      const rows = await insertMany(trx, engine, 'groups', ['name', 'name_key', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at'],
+        part.map((g) => [g.name, g.name.trim().toLowerCase(), 'ldap', ctx.sourceName, g.sourceId, g.dn, groupAttributes(g.changed), now, now]), { returning: ['id', 'name_key'] });
+      const byKey = new Map(rows.map((r) => [String(r.nameKey), Number(r.id)]));
+      for (const g of part) groupId.set(g.ref, byKey.get(g.name.trim().toLowerCase())!);
+    });
+    for (const g of part) capped.line('groups added', { level: 'info', message: `Added group "${g.name}".`, entry: g.dn ?? g.name });
+    progress(part.length);
+  }
+  if (plan.groupUpdates.length) {
+    await tx(db, async (trx) => {
+      // Two steps so that renames that swap or chain names never collide on the unique name.
+      for (const g of plan.groupUpdates) if (g.changes.includes('name')) await trx.updateTable('groups').set({ nameKey: `~sync~${g.id}` }).where('id', '=', g.id).execute();
+      for (const g of plan.groupUpdates) {
+        if (g.changes.length === 1 && g.changes[0] === 'stamp') {
+          await trx.updateTable('groups').set({ attributes: groupAttributes(g.changed) }).where('id', '=', g.id).execute();
+          continue;
+        }
+        await trx.updateTable('groups').set({
+          name: g.name, nameKey: g.name.trim().toLowerCase(), ldapDn: g.dn, source: 'ldap', sourceName: ctx.sourceName, sourceId: g.sourceId,
+          attributes: groupAttributes(g.changed), updatedAt: now, version: sql<number>`version + 1`,
+        }).where('id', '=', g.id).execute();
+      }
+    });
+    for (const g of plan.groupUpdates) {
+      if (g.changes[0] === 'stamp') continue;
+      capped.line('groups updated', { level: 'info', message: g.changes.includes('name') ? `Renamed group "${g.from}" to "${g.name}".` : `Updated group "${g.name}" (${g.changes.join(', ')}).`, entry: g.dn ?? g.name });
+    }
+    progress(plan.groupUpdates.length);
+  }
+
+  // 2. Existing users: updates (renames through temporary names), then users missing from the source.
+  for (const part of chunks(plan.userUpdates, batch)) {
+    const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
+    await tx(db, async (trx) => {
+      for (const u of part) if (u.rename) await trx.updateTable('users').set({ username: `~sync~${u.id}` }).where('id', '=', u.id).execute();
+      for (const u of part) await trx.updateTable('users').set(updateSet(u, ctx)).where('id', '=', u.id).execute();
+    });
+    for (const u of part) logUpdate(u, before.get(u.id), capped);
+    progress(part.length);
+  }
+  for (const part of chunks(plan.userDisables, 10_000)) {
+    await tx(db, (trx) => updateWhereIn(trx, engine, 'users', { disabled: 1, disabled_at: now, disabled_reason: 'missing-from-source', updated_at: now }, 'id', part.map((d) => d.id)));
+    for (const d of part) capped.line('users disabled', { level: 'info', message: `Disabled user "${d.username}": no longer in the directory (balance and history kept).`, entry: d.username });
+    progress(part.length);
+  }
+
+  // 3. New users with their accounts, initial credit decided by the groups they join.
+  const userId = new Map<number, number>();
+  const policies = new Map<number, GroupAccountPolicy>();
+  for (const g of ctx.storeGroups) {
+    if (g.initialCreditCents !== null || g.initialRestricted !== null) policies.set(g.id, { initialCreditCents: g.initialCreditCents, initialRestricted: g.initialRestricted });
+  }
+  const policiesOf = new Map<number, GroupAccountPolicy[]>();
+  if (policies.size) {
+    for (const m of plan.memberships) {
+      const p = m.group > 0 ? policies.get(m.group) : undefined;
+      if (!p) continue;
+      for (const u of m.add) if (u < 0) (policiesOf.get(u) ?? policiesOf.set(u, []).get(u)!).push(p);
+    }
+  }
+  for (const part of chunks(plan.userAdds, batch)) {
+    await tx(db, async (trx) => {
+      const rows = await insertMany(trx, engine, 'users',
+        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at'],
+        part.map(({ user: u }) => [
+          u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
+          u.details.cardNumber, u.details.cardNumber2, u.details.homeDir, u.disabled ? 1 : 0, u.disabled ? now : null, u.disabled ? 'source' : null,
+          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now,
+        ]), { returning: ['id', 'username'] });
+      const ids = new Map(rows.map((r) => [String(r.username), Number(r.id)]));
+      const accounts: unknown[][] = [];
+      const credits: unknown[][] = [];
+      for (const a of part) {
+        const id = ids.get(a.user.username)!;
+        userId.set(a.ref, id);
+        const init = initialAccountFor(policiesOf.get(a.ref) ?? [], ctx.defaults);
+        accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
+        if (init.balanceCents !== 0) credits.push([id, init.balanceCents, init.balanceCents, 'Initial credit', ctx.actor, now]);
+      }
+      await insertMany(trx, engine, 'accounts', ['user_id', 'balance_cents', 'restricted', 'overdraft_cents', 'updated_at'], accounts);
+      if (credits.length) await insertMany(trx, engine, 'transactions', ['user_id', 'amount_cents', 'balance_after_cents', 'reason', 'actor', 'created_at'], credits);
+    });
+    for (const a of part) capped.line('users added', { level: 'info', message: `Added user "${a.user.username}"${a.user.disabled ? ' (disabled in the directory)' : ''}.`, entry: a.user.dn ?? a.user.username });
+    progress(part.length);
+  }
+
+  // 4. Memberships, about ten user batches' worth (20,000 by default) per transaction.
+  const gid = (ref: number): number | undefined => (ref > 0 ? ref : groupId.get(ref));
+  const uid = (ref: number): number | undefined => (ref > 0 ? ref : userId.get(ref));
+  let pending: Array<() => Promise<void>> = [];
+  let pendingSize = 0;
+  // The jobs run inside the transaction opened by runInTx(); they capture `trxRef`.
+  let trxRef: Db = db;
+  const runInTx = async (): Promise<void> => {
+    if (!pending.length) return;
+    const jobs = pending;
+    pending = [];
+    await tx(db, async (trx) => {
+      trxRef = trx;
+      for (const j of jobs) await j();
+    });
+    trxRef = db;
+    progress(pendingSize);
+    pendingSize = 0;
+  };
+  for (const m of plan.memberships) {
+    const g = gid(m.group);
+    if (g === undefined) continue;
+    const adds: unknown[][] = [];
+    m.add.forEach((u, k) => {
+      const id = uid(u);
+      if (id !== undefined) adds.push([g, id, m.addDirect[k] ?? 1, now]);
+    });
+    if (adds.length) pending.push(() => insertMany(trxRef, engine, 'memberships', ['group_id', 'user_id', 'direct', 'created_at'], adds, { ignoreConflicts: true }).then(() => undefined));
+    if (m.remove.length) pending.push(() => deleteWhereIn(trxRef, engine, 'memberships', 'user_id', m.remove, { column: 'group_id', value: g }));
+    for (const d of [0, 1]) {
+      const ids = m.setDirect.filter(([, v]) => v === d).map(([id]) => id);
+      if (ids.length) pending.push(() => updateWhereIn(trxRef, engine, 'memberships', { direct: d }, 'user_id', ids, { column: 'group_id', value: g }));
+    }
+    pendingSize += m.add.length + m.remove.length + m.setDirect.length;
+    const parts = [m.add.length ? `${m.add.length} added` : '', m.remove.length ? `${m.remove.length} removed` : '', m.setDirect.length ? `${m.setDirect.length} now ${m.setDirect.length === 1 ? 'is' : 'are'} direct/nested` : ''].filter(Boolean);
+    capped.line('groups with membership changes', { level: 'info', message: `Group "${m.groupName}": members ${parts.join(', ')}.`, entry: m.groupName });
+    if (pendingSize >= batch * 10) await runInTx();
+  }
+  await runInTx();
+
+  // 5. Deletions last: users missing for longer than the grace period, and groups gone from the directory.
+  for (const part of chunks(plan.userDeletes, 10_000)) {
+    await tx(db, (trx) => deleteWhereIn(trx, engine, 'users', 'id', part.map((d) => d.id)));
+    for (const d of part) capped.line('users deleted', { level: 'warn', message: `Deleted user "${d.username}": missing from the directory for longer than sync.delete-after-days.`, entry: d.username });
+    progress(part.length);
+  }
+  if (plan.groupRemoves.length) {
+    await tx(db, (trx) => deleteWhereIn(trx, engine, 'groups', 'id', plan.groupRemoves.map((g) => g.id)));
+    for (const g of plan.groupRemoves) capped.line('groups removed', { level: 'info', message: `Removed group "${g.name}": no longer in the directory.`, entry: g.name });
+    progress(plan.groupRemoves.length);
+  }
+  capped.flush();
+}
+
+/** Directory groups keep their last change stamp in `attributes` (only the sync writes directory groups' attributes). */
+export function groupAttributes(changed: string | null): string {
+  return changed ? JSON.stringify({ ldapChanged: changed }) : '{}';
+}
+
+function updateSet(u: UserUpdate, ctx: ApplyContext) {
+  const d = u.user.details;
+  return {
+    username: u.user.username,
+    usernameAlias: u.user.usernameAlias,
+    ldapDn: u.user.dn,
+    ...(u.writeDetails ? { fullName: d.fullName, email: d.email, otherEmails: JSON.stringify(d.otherEmails), department: d.department, office: d.office, homeDir: d.homeDir } : {}),
+    ...(u.writeCard ? { cardNumber: d.cardNumber } : {}),
+    ...(u.writeCard2 ? { cardNumber2: d.cardNumber2 } : {}),
+    ...(u.relink ? { source: 'ldap', sourceName: ctx.sourceName, sourceId: u.user.sourceId } : {}),
+    ...(u.disable ? { disabled: 1, disabledAt: ctx.now, disabledReason: 'source' } : {}),
+    ...(u.enable ? { disabled: 0, disabledAt: null, disabledReason: null } : {}),
+    updatedAt: ctx.now,
+    version: sql<number>`version + 1`,
+  };
+}
+
+type Details = { fullName: string; email: string | null; otherEmails: string[]; department: string | null; office: string | null; homeDir: string | null };
+
+async function currentDetails(db: Db, ids: number[]): Promise<Map<number, Details>> {
+  const out = new Map<number, Details>();
+  for (const part of chunks(ids, 5000)) {
+    const rows = await db.selectFrom('users').select(['id', 'fullName', 'email', 'otherEmails', 'department', 'office', 'homeDir']).where('id', 'in', part).execute();
+    for (const r of rows) out.set(r.id, { ...r, otherEmails: JSON.parse(r.otherEmails) as string[] });
+  }
+  return out;
+}
+
+function logUpdate(u: UserUpdate, before: Details | undefined, capped: ReturnType<typeof createCappedLog>): void {
+  const entry = u.user.dn ?? u.user.username;
+  const fields = u.changes.flatMap((c) => (c === 'details' ? (before ? changedDetailFields(before, u.user.details) : ['details']) : c === 'username' || c === 'disabled' || c === 'enabled' ? [] : [c]));
+  if (u.rename) capped.line('users renamed', { level: 'info', message: `Renamed user "${u.from}" to "${u.user.username}" (same directory entry; balance and history kept).`, entry });
+  if (u.disable) capped.line('users disabled', { level: 'info', message: `Disabled user "${u.user.username}": disabled in the directory.`, entry });
+  if (u.enable) capped.line('users enabled', { level: 'info', message: `Enabled user "${u.user.username}" again: active in the directory.`, entry });
+  if (u.relink) capped.line('users re-linked', { level: 'info', message: `User "${u.user.username}" now follows directory entry ${u.user.sourceId}.`, entry });
+  if (fields.length) capped.line('users updated', { level: 'info', message: `Updated user "${u.user.username}": ${fields.join(', ')}.`, entry });
+}

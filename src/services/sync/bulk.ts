@@ -1,0 +1,78 @@
+/**
+ * Multi-row statements for the sync's bulk writes. A first sync inserts 100,000 users and 600,000+ memberships:
+ * building those through the query builder would cost more than the database work, so these few statements are
+ * written as SQL text with engine-specific placeholders (SQLite "?", PostgreSQL "$n") and bound parameters.
+ * Column and table names here are constants, never input.
+ */
+import { CompiledQuery } from 'kysely';
+import type { Db, Engine } from '../../store/database.ts';
+import { MAX_PARAMS, chunks } from '../../store/sql-errors.ts';
+
+const q = (name: string): string => `"${name}"`;
+
+function placeholders(engine: Engine, rows: number, cols: number): string {
+  const out: string[] = [];
+  let n = 1;
+  for (let r = 0; r < rows; r++) {
+    const p: string[] = [];
+    for (let c = 0; c < cols; c++) p.push(engine === 'postgres' ? `$${n++}` : '?');
+    out.push(`(${p.join(',')})`);
+  }
+  return out.join(',');
+}
+
+export interface InsertOptions {
+  /** Columns to return (e.g. ["id", "username"]); rows come back with camelCase keys. */
+  returning?: string[];
+  /** ON CONFLICT DO NOTHING (idempotent re-runs). */
+  ignoreConflicts?: boolean;
+  /** Rows per statement (default: as many as the parameter limit allows, at most 5,000). */
+  rowsPerStatement?: number;
+}
+
+export async function insertMany(db: Db, engine: Engine, table: string, columns: readonly string[], rows: readonly unknown[][], opts: InsertOptions = {}): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
+  const per = Math.max(1, Math.min(opts.rowsPerStatement ?? 5000, Math.floor(MAX_PARAMS / columns.length)));
+  const head = `insert into ${q(table)} (${columns.map(q).join(',')}) values `;
+  const tail = `${opts.ignoreConflicts ? ' on conflict do nothing' : ''}${opts.returning ? ` returning ${opts.returning.map(q).join(',')}` : ''}`;
+  for (const part of chunks(rows, per)) {
+    const params: unknown[] = [];
+    for (const r of part) for (const v of r) params.push(v);
+    const res = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(head + placeholders(engine, part.length, columns.length) + tail, params));
+    if (opts.returning) out.push(...res.rows);
+  }
+  return out;
+}
+
+/** DELETE ... WHERE column IN (...) [AND extra = value], in chunks. */
+export async function deleteWhereIn(db: Db, engine: Engine, table: string, column: string, values: readonly number[], extra?: { column: string; value: number }): Promise<void> {
+  for (const part of chunks(values, 10_000)) {
+    const params: unknown[] = [...part];
+    const list = part.map((_, i) => (engine === 'postgres' ? `$${i + 1}` : '?')).join(',');
+    let text = `delete from ${q(table)} where ${q(column)} in (${list})`;
+    if (extra) {
+      params.push(extra.value);
+      text += ` and ${q(extra.column)} = ${engine === 'postgres' ? `$${params.length}` : '?'}`;
+    }
+    await db.executeQuery(CompiledQuery.raw(text, params));
+  }
+}
+
+/** UPDATE table SET col = value[, ...] WHERE id-column IN (...) [AND extra = value], in chunks. */
+export async function updateWhereIn(
+  db: Db, engine: Engine, table: string, set: Record<string, unknown>, column: string, values: readonly number[], extra?: { column: string; value: number },
+): Promise<void> {
+  const setCols = Object.keys(set);
+  for (const part of chunks(values, 10_000)) {
+    const params: unknown[] = [];
+    const ph = (v: unknown): string => {
+      params.push(v);
+      return engine === 'postgres' ? `$${params.length}` : '?';
+    };
+    const sets = setCols.map((c) => `${q(c)} = ${ph(set[c])}`).join(', ');
+    const list = part.map((v) => ph(v)).join(',');
+    let text = `update ${q(table)} set ${sets} where ${q(column)} in (${list})`;
+    if (extra) text += ` and ${q(extra.column)} = ${ph(extra.value)}`;
+    await db.executeQuery(CompiledQuery.raw(text, params));
+  }
+}

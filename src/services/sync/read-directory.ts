@@ -1,0 +1,225 @@
+/**
+ * Reads one LDAP source: users first (each entry mapped and dropped at once, so only the mapped fields live on),
+ * then groups, whose member values are resolved to user indexes as they stream in (member DNs are never kept).
+ * Paged searches (RFC 2696) throughout; AD's ranged `member;range=` values are followed (MS-ADTS 3.1.1.3.1.3.3).
+ * readRaw() needs nothing but the connection; finishSnapshot() (finish-snapshot.ts) then resolves nesting, import
+ * groups and members known only to the store.
+ */
+import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
+import { all, escapeFilterValue, first, isEntryDisabled, pagedSearch, readEntry, stableIdOf, userAttributes } from '../../directory/ldap/index.ts';
+import { mapDirectoryUser, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
+import type { SourceSnapshot, SourceUser, SyncIssue } from '../../domain/sync/types.ts';
+import { describeError } from '../../errors.ts';
+import { dnKey, keyWithin } from './dn-key.ts';
+import { finishSnapshot } from './finish-snapshot.ts';
+import { andFilter, isDn, laterChange, wrap } from './filters.ts';
+import { readGroupEntries } from './read-groups.ts';
+import type { LdapSource } from './ldap-source.ts';
+import { userFieldMap } from './ldap-source.ts';
+
+export { andFilter, wrap } from './filters.ts';
+export { finishSnapshot } from './finish-snapshot.ts';
+
+/** LDAP_MATCHING_RULE_IN_CHAIN: AD expands nested membership server-side (MS-ADTS 3.1.1.3.4.4.3). */
+export const IN_CHAIN = '1.2.840.113556.1.4.1941';
+
+export interface ReadProgress {
+  phase: 'users' | 'groups';
+  users: number;
+  groups: number;
+}
+
+export interface StoreResolver {
+  /** Store user id of an own-source user by DN key, for members not read in this run. */
+  byDnKey(key: string): number | undefined;
+  byUsername(name: string): number | undefined;
+}
+
+export interface ReadOptions {
+  now: Date;
+  /** Extra filter clause selecting changed entries, e.g. "(modifyTimestamp>=20260101000000Z)". */
+  changedSince?: string | undefined;
+  /** 'all': read every group; 'none': skip groups; 'if-changed': read them all if any changed since the cursor. */
+  groups: 'all' | 'none' | 'if-changed';
+  onProgress?: ((p: ReadProgress) => void) | undefined;
+  /** Stop after this many users. */
+  userLimit?: number | undefined;
+  /** Replaces each mapped user before it is kept (full syncs: slimUser against the stored user). */
+  slim?: ((u: SourceUser) => SourceUser) | undefined;
+  /** 'if-changed': stamps of the groups as last synced (stable id → stamp); a candidate with its known stamp is unchanged. */
+  knownGroupStamps?: ReadonlyMap<string, string> | undefined;
+}
+
+/** A group as read: user members by index, everything else as DN keys (nested groups, or users not read). */
+export interface RawGroup {
+  sourceId: string;
+  name: string;
+  dn: string;
+  key: string;
+  changed: string | null;
+  users: number[];
+  /** Member DN keys that are not users of this read ("uid:<name>" for memberUid values). */
+  other: string[];
+}
+
+export interface RawDirectory {
+  users: SourceUser[];
+  groups: RawGroup[] | null;
+  issues: SyncIssue[];
+  protectedSourceIds: string[];
+  protectedGroupIds: string[];
+  /** Largest change-attribute value seen (uSNChanged / modifyTimestamp), for the next incremental sync. */
+  maxChange: string | null;
+  excluded: number;
+  /** AD in-chain import: users were already limited to the import groups' members by the server. */
+  importFilteredByServer: boolean;
+}
+
+export interface ReadResult {
+  snapshot: SourceSnapshot;
+  maxChange: string | null;
+  groupsRead: boolean;
+  excluded: number;
+  /** Users kept out by "import members of groups". */
+  notInImportGroups: number;
+}
+
+/** Distinguished names of the configured import groups (names are looked up by the group name attribute). */
+export async function resolveGroupDns(conn: LdapConnection, src: LdapSource, refs: string[], issues: SyncIssue[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const ref of refs) {
+    if (isDn(ref)) {
+      out.push(ref);
+      continue;
+    }
+    const filter = andFilter([src.schema.groupFilter, `(${src.schema.groupNameAttr}=${escapeFilterValue(ref)})`]);
+    let found = 0;
+    for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter, attributes: ['1.1'], pageSize: 10 })) {
+      out.push(e.dn);
+      found++;
+    }
+    if (!found) issues.push({ level: 'error', code: 'sync.import_group_not_found', message: `The import group "${ref}" was not found in the directory; its members are not imported.`, entry: ref });
+  }
+  return out;
+}
+
+/** Adapts an entry to the mapper without a closure per entry. */
+class EntryInput implements DirectoryUserInput {
+  constructor(private readonly e: LdapEntry, public readonly stableId: string | undefined, public readonly disabled: boolean) {}
+  get dn(): string {
+    return this.e.dn;
+  }
+  get(attr: string): string[] {
+    return all(this.e, attr);
+  }
+}
+
+/** Reads users and (per options) groups. `onUser` receives each mapped user with its index; `keep` retains them. */
+export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadOptions, onUser?: (u: SourceUser) => void): Promise<RawDirectory> {
+  const schema = src.schema;
+  const issues: SyncIssue[] = [];
+  const protectedSourceIds: string[] = [];
+  const protectedGroupIds: string[] = [];
+  const users: SourceUser[] = [];
+  const byDn = new Map<string, number>();
+  const byName = new Map<string, number>();
+  const excludeKeys = src.excludeOus.map(dnKey);
+  const fields = userFieldMap(src);
+  let count = 0;
+  let maxChange: string | null = null;
+  let excluded = 0;
+  let groupCount = 0;
+  const progress = (phase: ReadProgress['phase']): void => opts.onProgress?.({ phase, users: count, groups: groupCount });
+
+  // In-chain import: AD expands nesting and returns only members of the import groups.
+  let inChainClause: string | null = null;
+  if (src.importMode === 'groups' && schema.nestedGroupsRule === 'in-chain') {
+    const dns = await resolveGroupDns(conn, src, src.importGroups, issues);
+    inChainClause = dns.length ? `(|${dns.map((d) => `(memberOf:${IN_CHAIN}:=${escapeFilterValue(d)})`).join('')})` : '(objectClass=spool-no-import-group)';
+  }
+  const userFilter = andFilter([schema.userFilter, src.excludeFilter ? `(!${wrap(src.excludeFilter)})` : null, opts.changedSince, inChainClause]);
+  const attributes = userAttributes(schema);
+  for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: userFilter, attributes, pageSize: src.pageSize })) {
+    const key = dnKey(e.dn);
+    if (excludeKeys.length && excludeKeys.some((k) => keyWithin(key, k))) {
+      excluded++;
+      continue;
+    }
+    if (schema.changeAttr) maxChange = laterChange(maxChange, first(e, schema.changeAttr), schema.changeAttr);
+    let stableId: string | undefined;
+    try {
+      stableId = stableIdOf(e, schema.stableIdAttr);
+    } catch (err) {
+      issues.push({ level: 'error', code: 'sync.invalid_stable_id', message: `Entry "${e.dn}": ${describeError(err)}; it was not imported.`, entry: e.dn });
+      continue;
+    }
+    const r = mapDirectoryUser(new EntryInput(e, stableId, isEntryDisabled(e, schema.disabledRule, opts.now)), fields);
+    if (!r.ok) {
+      issues.push(r.error);
+      if (stableId) protectedSourceIds.push(stableId);
+      continue;
+    }
+    for (const w of r.warnings) issues.push(w);
+    byDn.set(key, count);
+    const u = opts.slim ? opts.slim(r.user) : r.user;
+    if (!byName.has(u.username)) byName.set(u.username, count);
+    if (onUser) onUser(u);
+    else users.push(u);
+    count++;
+    if (count % 2000 === 0) progress('users');
+    if (opts.userLimit && count >= opts.userLimit) break;
+  }
+  progress('users');
+
+  let readGroups = opts.groups === 'all' || (src.importMode === 'groups' && !inChainClause && opts.groups !== 'none');
+  if (opts.groups === 'if-changed' && opts.changedSince) {
+    // The cursor window overlaps the previous run (see cursor.ts), so groups already synced at their current
+    // stamp show up here too: only a new stamp means a changed group.
+    readGroups = false;
+    const known = opts.knownGroupStamps;
+    const attrs = schema.changeAttr ? [schema.stableIdAttr, schema.changeAttr] : ['1.1'];
+    for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: andFilter([schema.groupFilter, opts.changedSince]), attributes: attrs, pageSize: 100 })) {
+      let sid: string | undefined;
+      try {
+        sid = stableIdOf(e, schema.stableIdAttr);
+      } catch {
+        sid = undefined;
+      }
+      const stamp = schema.changeAttr ? first(e, schema.changeAttr) : undefined;
+      if (!known || !sid || !stamp || known.get(sid) !== stamp) {
+        readGroups = true;
+        break;
+      }
+    }
+  }
+  let groups: RawGroup[] | null = null;
+  if (readGroups) {
+    const g = await readGroupEntries(conn, src, { byDn, byName, issues, protectedGroupIds, onGroup: () => {
+      groupCount++;
+      if (groupCount % 200 === 0) progress('groups');
+    } });
+    groups = g.groups;
+    maxChange = laterChange(maxChange, g.maxChange ?? undefined, schema.changeAttr);
+    progress('groups');
+  }
+  return { users, groups, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null };
+}
+
+/** readRaw + finishSnapshot in this thread (incremental syncs, Test settings, small directories). */
+export async function readSource(conn: LdapConnection, src: LdapSource, opts: ReadOptions & { resolver?: (() => Promise<StoreResolver>) | undefined }): Promise<ReadResult> {
+  const raw = await readRaw(conn, src, opts);
+  const resolver = raw.groups && opts.resolver ? await opts.resolver() : undefined;
+  return finishSnapshot(raw, src, resolver);
+}
+
+/** AD's highestCommittedUSN from the root DSE: the watermark of an incremental sync (read before searching). */
+export async function highestCommittedUsn(conn: LdapConnection): Promise<string | undefined> {
+  try {
+    const root = await readEntry(conn, '', ['highestCommittedUSN']);
+    const v = root ? first(root, 'highestCommittedUSN') : undefined;
+    return v && /^\d+$/.test(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,87 @@
+/**
+ * The group pass of a directory read: every group entry with its members resolved to user indexes as values stream
+ * in (member DNs are never kept); AD's ranged `member;range=` values are followed (MS-ADTS 3.1.1.3.1.3.3).
+ */
+import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
+import { all, findRange, first, memberAttrRules, pagedSearch, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid } from '../../directory/ldap/index.ts';
+import type { SyncIssue } from '../../domain/sync/types.ts';
+import { describeError, isSpoolError } from '../../errors.ts';
+import { dnKey } from './dn-key.ts';
+import { laterChange, wrap } from './filters.ts';
+import type { LdapSource } from './ldap-source.ts';
+import type { RawGroup } from './read-directory.ts';
+
+export async function readGroupEntries(
+  conn: LdapConnection, src: LdapSource,
+  ctx: { byDn: Map<string, number>; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
+): Promise<{ groups: RawGroup[]; maxChange: string | null }> {
+  const schema = src.schema;
+  const rules = memberAttrRules(schema);
+  const attributes = [...new Set([schema.groupNameAttr, schema.stableIdAttr, ...(schema.changeAttr ? [schema.changeAttr] : []), ...rules.map((r) => r.attr)])];
+  const groups: RawGroup[] = [];
+  let maxChange: string | null = null;
+  for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize })) {
+    ctx.onGroup();
+    if (schema.changeAttr) maxChange = laterChange(maxChange, first(e, schema.changeAttr), schema.changeAttr);
+    let sourceId: string | undefined;
+    try {
+      sourceId = stableIdOf(e, schema.stableIdAttr);
+    } catch (err) {
+      ctx.issues.push({ level: 'error', code: 'sync.invalid_stable_id', message: `Group "${e.dn}": ${describeError(err)}; it was not synced.`, entry: e.dn });
+      continue;
+    }
+    if (!sourceId) {
+      ctx.issues.push({ level: 'error', code: 'sync.missing_stable_id', message: `Group "${e.dn}" has no ${schema.stableIdAttr}; it was not synced.`, entry: e.dn });
+      continue;
+    }
+    const name = first(e, schema.groupNameAttr)?.trim() || rdnValue(e.dn);
+    const users: number[] = [];
+    const other: string[] = [];
+    let unreadable = false;
+    for (const rule of rules) {
+      const values = findRange(e, rule.attr) ? await resolveRangedValues(conn, e, rule.attr, ctx.issues) : all(e, rule.attr);
+      if (values === null) {
+        unreadable = true;
+        break;
+      }
+      for (const v of values) {
+        if (rule.valueType === 'uid') {
+          const uname = v.trim().normalize('NFC').toLowerCase();
+          const idx = ctx.byName.get(uname);
+          if (idx !== undefined) users.push(idx);
+          else other.push(`uid:${uname}`);
+          continue;
+        }
+        const k = dnKey(stripOptionalUid(v));
+        const idx = ctx.byDn.get(k);
+        if (idx !== undefined) users.push(idx);
+        else other.push(k); // a nested group, a user not read in this run, or something foreign
+      }
+    }
+    // Members unknown: leave the group and its memberships as they are (never removed while unreadable).
+    if (unreadable) {
+      ctx.protectedGroupIds.push(sourceId);
+      continue;
+    }
+    groups.push({ sourceId, name, dn: e.dn, key: dnKey(e.dn), changed: schema.changeAttr ? first(e, schema.changeAttr) ?? null : null, users, other });
+  }
+  return { groups, maxChange };
+}
+
+async function resolveRangedValues(conn: LdapConnection, e: LdapEntry, attr: string, issues: SyncIssue[]): Promise<string[] | null> {
+  try {
+    return (await resolveRangedAttribute(conn, e, attr)).map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
+  } catch (err) {
+    if (!isSpoolError(err) || err.code === 'ldap.unreachable' || err.code === 'ldap.connection_closed') throw err;
+    issues.push({ level: 'error', code: 'sync.group_members_unreadable', message: `The members of group "${e.dn}" could not be read (${describeError(err)}); its memberships were left as they were.`, entry: e.dn });
+    return null;
+  }
+}
+
+function rdnValue(dn: string): string {
+  try {
+    return parseDn(dn)[0]?.[0]?.value ?? dn;
+  } catch {
+    return dn;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Loads what Spool holds, compactly, for planSync: users as a 53-bit fingerprint plus identity fields (read in
+ * keyset pages so the driver never materialises 100,000 full rows at once), groups, and each synced group's
+ * members as one aggregated text per group (group_concat / string_agg) instead of 650,000 row objects.
+ */
+import { sql } from 'kysely';
+import { detailsFingerprint } from '../../domain/sync/fingerprint.ts';
+import type { SourceName, StoreGroup, StoreMembers, StoreSnapshot, StoreUser } from '../../domain/sync/types.ts';
+import type { Db, Engine } from '../../store/database.ts';
+import type { UserRow } from '../../store/schema.ts';
+import { chunks } from '../../store/sql-errors.ts';
+import { dnKey } from './dn-key.ts';
+import type { StoreResolver } from './read-directory.ts';
+
+const USER_COLUMNS = [
+  'id', 'username', 'usernameAlias', 'source', 'sourceName', 'sourceId', 'ldapDn', 'fullName', 'email', 'otherEmails',
+  'department', 'office', 'homeDir', 'cardNumber', 'cardNumber2', 'disabled', 'disabledReason', 'disabledAt',
+] as const;
+type Row = Pick<UserRow, (typeof USER_COLUMNS)[number]>;
+
+function parseList(text: string): string[] {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The few values every row repeats, as shared constants (100,000 copies of "ldap" would be 100,000 strings). */
+const COMMON = new Map<string, string>(['ldap', 'internal', 'scim', 'primary', 'secondary', 'source', 'admin', 'missing-from-source'].map((v) => [v, v]));
+const common = (v: string | null): string | null => (v === null ? null : COMMON.get(v) ?? v);
+
+export function toStoreUser(r: Row): StoreUser {
+  return {
+    id: r.id,
+    username: r.username,
+    usernameAlias: r.usernameAlias,
+    source: common(r.source)!,
+    sourceName: common(r.sourceName),
+    sourceId: r.sourceId,
+    dn: r.ldapDn,
+    fingerprint: detailsFingerprint({ fullName: r.fullName, email: r.email, otherEmails: r.otherEmails === '[]' ? [] : parseList(r.otherEmails), department: r.department, office: r.office, homeDir: r.homeDir }),
+    cardNumber: r.cardNumber,
+    cardNumber2: r.cardNumber2,
+    disabled: r.disabled === 1,
+    disabledReason: common(r.disabledReason),
+    disabledAt: r.disabledAt,
+  };
+}
+
+const ownSourceName = (sourceName: SourceName) => sql<boolean>`coalesce(source_name, 'primary') = ${sourceName}`;
+
+interface RawUserRow {
+  id: number;
+  username: string;
+  username_alias: string | null;
+  source: string;
+  source_name: string | null;
+  source_id: string | null;
+  ldap_dn: string | null;
+  full_name: string;
+  email: string | null;
+  other_emails: string;
+  department: string | null;
+  office: string | null;
+  home_dir: string | null;
+  card_number: string | null;
+  card_number2: string | null;
+  disabled: number;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+}
+
+/**
+ * Every user, in pages of 20,000 by id. Plain SQL without the camelCase plugin: 100,000 rows would otherwise each
+ * be copied into a second object just to rename its keys.
+ */
+export async function loadAllUsers(db: Db): Promise<StoreUser[]> {
+  const out: StoreUser[] = [];
+  const raw = db.withoutPlugins();
+  let after = 0;
+  while (true) {
+    const { rows } = await sql<RawUserRow>`
+      select id, username, username_alias, source, source_name, source_id, ldap_dn, full_name, email, other_emails, department, office,
+             home_dir, card_number, card_number2, disabled, disabled_reason, disabled_at
+      from users where id > ${after} order by id limit 20000`.execute(raw);
+    for (const r of rows) {
+      out.push(toStoreUser({
+        id: Number(r.id), username: r.username, usernameAlias: r.username_alias, source: r.source, sourceName: r.source_name, sourceId: r.source_id,
+        ldapDn: r.ldap_dn, fullName: r.full_name, email: r.email, otherEmails: r.other_emails, department: r.department, office: r.office,
+        homeDir: r.home_dir, cardNumber: r.card_number, cardNumber2: r.card_number2, disabled: Number(r.disabled), disabledReason: r.disabled_reason, disabledAt: r.disabled_at,
+      }));
+    }
+    if (rows.length < 20_000) return out;
+    after = Number(rows[rows.length - 1]!.id);
+  }
+}
+
+/** Users an incremental plan can touch: by stable id (this source) or by username. */
+export async function loadUsersFor(db: Db, sourceIds: readonly string[], usernames: readonly string[]): Promise<StoreUser[]> {
+  const byId = new Map<number, StoreUser>();
+  for (const part of chunks(sourceIds, 5000)) {
+    for (const r of await db.selectFrom('users').select(USER_COLUMNS).where('source', '=', 'ldap').where('sourceId', 'in', part).execute()) byId.set(r.id, toStoreUser(r));
+  }
+  for (const part of chunks(usernames, 5000)) {
+    for (const r of await db.selectFrom('users').select(USER_COLUMNS).where('username', 'in', part).execute()) byId.set(r.id, toStoreUser(r));
+  }
+  return [...byId.values()];
+}
+
+export async function loadGroups(db: Db): Promise<StoreGroup[]> {
+  const rows = await db.selectFrom('groups').select(['id', 'name', 'source', 'sourceName', 'sourceId', 'ldapDn', 'attributes', 'initialCreditCents', 'initialRestricted']).execute();
+  return rows.map((g) => ({
+    id: g.id, name: g.name, source: g.source, sourceName: g.sourceName, sourceId: g.sourceId, dn: g.ldapDn, changed: g.source === 'ldap' ? ldapChanged(g.attributes) : null,
+    initialCreditCents: g.initialCreditCents, initialRestricted: g.initialRestricted === null ? null : g.initialRestricted === 1,
+  }));
+}
+
+function ldapChanged(attributes: string): string | null {
+  if (!attributes.includes('ldapChanged')) return null;
+  try {
+    const v = (JSON.parse(attributes) as { ldapChanged?: unknown }).ldapChanged;
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "12:1,13:0,..." → parallel arrays, without creating a string per member. */
+export function parseMemberList(text: string): StoreMembers {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 58) count++;
+  const userIds = new Int32Array(count);
+  const direct = new Uint8Array(count);
+  let k = 0;
+  let n = 0;
+  let inFlag = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 44;
+    if (c === 58) {
+      userIds[k] = n;
+      n = 0;
+      inFlag = true;
+    } else if (c === 44) {
+      if (inFlag) direct[k++] = n;
+      n = 0;
+      inFlag = false;
+    } else if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
+  }
+  return { userIds, direct };
+}
+
+/** Members of this source's groups, one aggregated row per group. */
+export async function loadMemberships(db: Db, engine: Engine, sourceName: SourceName): Promise<Map<number, StoreMembers>> {
+  const agg = engine === 'postgres'
+    ? sql<string>`string_agg(m.user_id::text || ':' || m.direct::text, ',')`
+    : sql<string>`group_concat(m.user_id || ':' || m.direct, ',')`;
+  const r = await sql<{ gid: number; members: string }>`
+    select m.group_id as gid, ${agg} as members
+    from memberships m join groups g on g.id = m.group_id
+    where g.source = 'ldap' and ${ownSourceName(sourceName)}
+    group by m.group_id`.execute(db);
+  const out = new Map<number, StoreMembers>();
+  for (const row of r.rows) out.set(Number(row.gid), parseMemberList(row.members ?? ''));
+  return out;
+}
+
+export async function loadFullSnapshot(db: Db, engine: Engine, sourceName: SourceName, withMemberships: boolean): Promise<StoreSnapshot> {
+  const [users, groups, memberships] = await Promise.all([
+    loadAllUsers(db),
+    loadGroups(db),
+    withMemberships ? loadMemberships(db, engine, sourceName) : Promise.resolve(new Map<number, StoreMembers>()),
+  ]);
+  return { users, groups, memberships };
+}
+
+/** Member lookups from users already loaded (full sync); the DN index is built on the first miss only. */
+export function resolverFromUsers(users: readonly StoreUser[], sourceName: SourceName): StoreResolver {
+  let byDn: Map<string, number> | undefined;
+  let byName: Map<string, number> | undefined;
+  const own = users.filter((u) => u.source === 'ldap' && (u.sourceName ?? 'primary') === sourceName);
+  return {
+    byDnKey(key) {
+      byDn ??= new Map(own.filter((u) => u.dn).map((u) => [dnKey(u.dn!), u.id]));
+      return byDn.get(key);
+    },
+    byUsername(name) {
+      byName ??= new Map(own.map((u) => [u.username, u.id]));
+      return byName.get(name);
+    },
+  };
+}
+
+/** Member lookups for an incremental group pass: this source's users' DNs and names, read once. */
+export async function resolverFromDb(db: Db, sourceName: SourceName): Promise<StoreResolver> {
+  const rows = await db.selectFrom('users').select(['id', 'username', 'ldapDn']).where('source', '=', 'ldap').where(ownSourceName(sourceName)).execute();
+  const byDn = new Map<string, number>();
+  const byName = new Map<string, number>();
+  for (const r of rows) {
+    if (r.ldapDn) byDn.set(dnKey(r.ldapDn), r.id);
+    byName.set(r.username, r.id);
+  }
+  return { byDnKey: (k) => byDn.get(k), byUsername: (n) => byName.get(n) };
+}

@@ -1,0 +1,64 @@
+/**
+ * Worker side of run-in-worker.ts: one full sync pass (read, store snapshot, plan, apply) on the worker's own
+ * database connection, reporting phases, log lines and the result to the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isSpoolError } from '../../errors.ts';
+import { openStore } from '../../store/database.ts';
+import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
+import { ldapSourceFromSettings } from './ldap-source.ts';
+import type { SyncWorkerInput, SyncWorkerMessage } from './run-in-worker.ts';
+import { runSource } from './run-source.ts';
+
+const post = (m: SyncWorkerMessage): void => parentPort!.postMessage(m);
+
+async function main(input: SyncWorkerInput): Promise<void> {
+  const store = await openStore({ databaseUrl: input.store.databaseUrl, dataDir: input.store.dataDir, migrate: false, poolSize: 2 });
+  let lines: SyncLogLine[] = [];
+  const flush = (): void => {
+    if (lines.length) post({ type: 'log', lines });
+    lines = [];
+  };
+  let lastPhase = 0;
+  let debugPhase = '';
+  const started = Date.now();
+  try {
+    const src = await ldapSourceFromSettings(input.settings, input.source);
+    const o = input.options;
+    const result = await runSource(src, {
+      db: store.db, engine: store.engine, now: new Date(o.now), actor: o.actor, mode: o.mode, dryRun: o.dryRun, allowMassDelete: o.allowMassDelete,
+      cursor: o.cursor, settings: input.settings, defaults: o.defaults,
+      log: (l) => {
+        lines.push(l);
+        if (lines.length >= 500) flush();
+      },
+      onPhase: (phase, extra) => {
+        const now = Date.now();
+        // SPOOL_SYNC_DEBUG=1: phase timings and memory on stderr, for tuning big syncs.
+        if (process.env.SPOOL_SYNC_DEBUG && phase !== debugPhase) {
+          const m = process.memoryUsage();
+          process.stderr.write(`[sync worker] ${((now - started) / 1000).toFixed(2)} s ${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)}/${(m.heapTotal / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB\n`);
+          debugPhase = phase;
+        }
+        if (now - lastPhase < 200 && !/^(planning|applying)$/.test(phase)) return;
+        lastPhase = now;
+        flush();
+        post({ type: 'phase', phase, extra: extra ?? {} });
+      },
+    });
+    flush();
+    post({ type: 'done', result });
+  } finally {
+    await store.close();
+  }
+}
+
+main(workerData as SyncWorkerInput).catch((e: unknown) => {
+  const err = e as Error;
+  post({
+    type: 'error',
+    error: isSpoolError(e)
+      ? { code: e.code, message: e.message, hint: e.hint, status: e.status, details: e.details }
+      : { code: 'sync.failed', message: err?.message ?? String(e), status: 500 },
+  });
+});
