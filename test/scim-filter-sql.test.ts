@@ -11,19 +11,11 @@ import { isSpoolError } from '../src/errors.ts';
 import { matchesFilter, parseScimFilter } from '../src/scim/filter/index.ts';
 import { testEngines } from './helpers/stores.ts';
 import { ENTERPRISE, USER_SCHEMA, q, startScimServer, type Json, type ScimTestServer } from './scim-client.ts';
+import { mulberry32 } from './helpers/prng.ts';
 
 const FILTERS = 400;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const FIRST = ['Ann', 'bob', 'Cleo', 'dan', 'Eve', 'Fay'];
 const LAST = ['Ng', 'smith', 'Smyth', 'O-Hara', 'de la Cruz'];

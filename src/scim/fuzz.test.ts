@@ -17,18 +17,9 @@ import { parseScimFilter } from './filter/parser.ts';
 import { applyPatch, normalizeEntraPatch, parsePatchRequest, planGroupMemberOps } from './patch/index.ts';
 import type { AttrPath } from './paths.ts';
 import { formatAttrPath } from './paths.ts';
+import { mulberry32 } from '../../test/helpers/prng.ts';
 
-/** mulberry32: tiny deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Gen {
   r: () => number;
