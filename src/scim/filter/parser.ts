@@ -203,6 +203,20 @@ function parseAttrExp(s: ParserState, inValueFilter: boolean): FilterNode {
       `value filters cannot be nested (found '[' at position ${open.pos + 1} inside another '[...]')`,
     );
   }
+  const { filter: inner, sub } = parseBracket(s, path, open);
+  // Entra's `emails[type eq "work"].value eq "x"`: both conditions apply to the same element.
+  if (sub) {
+    const cond = parseComparison(s, { attr: sub.name }, sub.tok);
+    return { op: 'valuePath', path, filter: { op: 'and', left: inner, right: cond } };
+  }
+  return { op: 'valuePath', path, filter: inner };
+}
+
+/**
+ * `[valFilter]` after a multi-valued attribute (the '[' is `open`, not yet consumed), and the
+ * `.subAttr` written right after ']' if any: shared by filters and PATCH paths.
+ */
+function parseBracket(s: ParserState, path: AttrPath, open: Token): { filter: FilterNode; sub?: { name: string; tok: Token } } {
   if (path.sub !== undefined) {
     fail(
       s,
@@ -212,21 +226,19 @@ function parseAttrExp(s: ParserState, inValueFilter: boolean): FilterNode {
   }
   next(s);
   enter(s, open);
-  const inner = parseOr(s, true);
+  const filter = parseOr(s, true);
   expect(s, ']', open);
   s.depth--;
   const close = s.tokens[s.i - 1] as Token;
   const after = peek(s);
-  // Entra's `emails[type eq "work"].value eq "x"`: the lexer reads `.value` as one word right after ']'.
+  // The lexer reads `.value` as one word when it follows ']' directly.
   if (after.kind === 'word' && after.text.startsWith('.') && after.pos === close.pos + 1) {
     next(s);
-    const sub = after.text.slice(1);
-    if (!isValidAttrName(sub))
-      fail(s, after, `'${sub}' is not a valid sub-attribute name at position ${after.pos + 2}`);
-    const cond = parseComparison(s, { attr: sub }, after);
-    return { op: 'valuePath', path, filter: { op: 'and', left: inner, right: cond } };
+    const name = after.text.slice(1);
+    if (!isValidAttrName(name)) fail(s, after, `'${name}' is not a valid sub-attribute name at position ${after.pos + 2}`);
+    return { filter, sub: { name, tok: after } };
   }
-  return { op: 'valuePath', path, filter: inner };
+  return { filter };
 }
 
 function start(text: unknown, code: ScimSyntaxErrorCode): ParserState {
@@ -269,26 +281,8 @@ export function parseScimPath(text: string): ParsedScimPath {
     expectEnd(s, 'a path is an attribute name, optionally followed by [filter] and .subAttribute');
     return { path };
   }
-  if (path.sub !== undefined) {
-    fail(
-      s,
-      open,
-      `'[' at position ${open.pos + 1} must follow a multi-valued attribute, not the sub-attribute '${path.attr}.${path.sub}'`,
-    );
-  }
-  next(s);
-  enter(s, open);
-  const filter = parseOr(s, true);
-  expect(s, ']', open);
-  const close = s.tokens[s.i - 1] as Token;
-  const after = peek(s);
-  if (after.kind === 'word' && after.text.startsWith('.') && after.pos === close.pos + 1) {
-    next(s);
-    const sub = after.text.slice(1);
-    if (!isValidAttrName(sub))
-      fail(s, after, `'${sub}' is not a valid sub-attribute name at position ${after.pos + 2}`);
-    path.sub = sub;
-  }
+  const { filter, sub } = parseBracket(s, path, open);
+  if (sub) path.sub = sub.name;
   expectEnd(s, "expected the end of the path (after ']' only '.subAttribute' may follow)");
-  return filter === undefined ? { path } : { path, filter };
+  return { path, filter };
 }
