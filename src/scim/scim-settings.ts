@@ -26,6 +26,15 @@ export interface ScimSettings {
   publicUrl: string;
 }
 
+/** This server's origin for Entra when no public URL is configured: HTTPS whenever it runs. */
+function ownOrigin(seenAs: { protocol: string; host: string; hostname: string } | undefined, config: Readonly<Config>): string {
+  if (seenAs?.protocol === 'https') return `https://${seenAs.host}`;
+  const hostname = seenAs?.hostname ?? os.hostname();
+  const name = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname; // IPv6 literal
+  if (config.httpsPort !== undefined && config.httpsPort !== 0) return `https://${name}:${config.httpsPort}`;
+  return seenAs ? `http://${seenAs.host}` : `http://${name}:${config.httpPort}`;
+}
+
 export function createScimSettings(settings: SettingsService, auth: AuthService, config: Readonly<Config>, clock: () => Date) {
   let cached: { at: number; value: ScimSettings } | undefined;
   const tokens = new Map<string, { id: number; name: string; until: number }>();
@@ -59,14 +68,14 @@ export function createScimSettings(settings: SettingsService, auth: AuthService,
       cached = undefined;
     },
 
-    /** The tenant URL to paste into Entra: server.public-url or SPOOL_PUBLIC_URL, else this host's HTTPS address. */
-    async tenantUrl(): Promise<string> {
+    /**
+     * The tenant URL to paste into Entra: server.public-url or SPOOL_PUBLIC_URL, else this server's HTTPS
+     * address under the host name the admin's browser used (`seenAs`, a better guess than the machine's
+     * own name), else under os.hostname() (CLI).
+     */
+    async tenantUrl(seenAs?: { protocol: string; host: string; hostname: string }): Promise<string> {
       const { publicUrl } = await self.current();
-      const origin = publicUrl
-        ? publicUrl.replace(/\/+$/, '')
-        : config.httpsPort !== undefined
-          ? `https://${os.hostname()}:${config.httpsPort}`
-          : `http://${os.hostname()}:${config.httpPort}`;
+      const origin = publicUrl ? publicUrl.replace(/\/+$/, '') : ownOrigin(seenAs, config);
       return origin.endsWith(SCIM_PATH) ? origin : `${origin}${SCIM_PATH}`;
     },
 

@@ -13,21 +13,8 @@ import { csrfInput, flashFrom, sendAdmin, statusBadge, when } from './ui.ts';
 const SHOW_MS = 5 * 60_000;
 const DONE = { revoked: 'Token revoked: Entra can no longer provision with it.', removed: 'Microsoft Entra User Sync removed: every SCIM token is revoked.' };
 
-/**
- * The SCIM base URL Entra calls: the public URL setting if set, else this server under the host name the
- * admin's browser used (a better guess than the machine's own name), over HTTPS when it runs.
- */
-export function tenantUrl(req: FastifyRequest, spool: App, publicUrl: string): string {
-  if (publicUrl) return `${publicUrl.replace(/\/+$/, '')}/scim/v2`;
-  const host = req.hostname;
-  const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  if (req.protocol === 'https') return `https://${req.host}/scim/v2`;
-  if (spool.config.httpsPort !== undefined && spool.config.httpsPort !== 0) return `https://${shownHost}:${spool.config.httpsPort}/scim/v2`;
-  return `http://${req.host}/scim/v2`;
-}
-
 export function registerAddonsPage(app: FastifyInstance, spool: App): void {
-  const { scim, settings } = spool.services;
+  const { scim } = spool.services;
   const pending = new Map<string, { token: string; session: string; expires: number }>();
 
   function handOver(req: FastifyRequest, token: string): string {
@@ -48,7 +35,7 @@ export function registerAddonsPage(app: FastifyInstance, spool: App): void {
     const tokens = await scim.tokens.list();
     const active = tokens.filter((t) => !t.revokedAt);
     const newToken = takeOver(req, req.query.show);
-    const url = tenantUrl(req, spool, String(await settings.value('server.public-url')));
+    const url = await scim.runtime.tenantUrl(req);
     const failuresOnly = req.query.failures === '1';
     const [recent, shownLog] = await Promise.all([scim.log.list({ limit: 10, failuresFirst: false }), scim.log.list({ limit: 100, failuresOnly: failuresOnly })]);
     const installed = active.length > 0;
