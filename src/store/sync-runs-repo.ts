@@ -1,7 +1,15 @@
 /** Sync runs and their log lines: what the admin reads after "Synchronize now" or a scheduled run. */
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Db } from './database.ts';
-import type { SyncLogRow, SyncRunRow } from './schema.ts';
-import { chunks } from './sql-errors.ts';
+import type { Database, SyncLogRow, SyncRunRow } from './schema.ts';
+import { chunks, escapeLike } from './sql-errors.ts';
+
+/** Case-insensitive substring match on a log line's message or entry (LIKE wildcards in the text escaped). */
+export function logLineMatches(search: string) {
+  const like = `%${escapeLike(search.toLowerCase())}%`;
+  return (eb: ExpressionBuilder<Database, 'syncLog'>) =>
+    eb.or([eb(sql`lower(message)`, 'like', sql<string>`${like} escape '\\'`), eb(sql`lower(entry)`, 'like', sql<string>`${like} escape '\\'`)]);
+}
 
 export interface SyncLogLine {
   level: 'info' | 'warn' | 'error';
@@ -44,7 +52,7 @@ export function createSyncRunsRepo(db: Db) {
       let q = db.selectFrom('syncLog').selectAll().where('runId', '=', runId);
       if (opts.level) q = q.where('level', '=', opts.level);
       if (opts.afterId) q = q.where('id', '>', opts.afterId);
-      if (opts.search) q = q.where('message', 'like', `%${opts.search}%`);
+      if (opts.search) q = q.where(logLineMatches(opts.search));
       return q.orderBy('id').limit(opts.limit).execute();
     },
     /** Runs left 'running' by a killed process are marked failed at start-up. */

@@ -3,10 +3,10 @@
  * log across runs. Every query is bounded (LIMIT on an indexed order), so pages stay fast however many
  * rows the logs hold.
  */
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../../store/database.ts';
-import type { Database, ScimLogRow } from '../../store/schema.ts';
-import { escapeLike } from '../../store/sql-errors.ts';
+import type { ScimLogRow } from '../../store/schema.ts';
+import { createSyncRunsRepo, logLineMatches } from '../../store/sync-runs-repo.ts';
 
 export interface SyncLogLineView {
   id: number;
@@ -15,13 +15,6 @@ export interface SyncLogLineView {
   message: string;
   entry: string | null;
   createdAt: string;
-}
-
-/** Case-insensitive substring match on a log line's message or entry (LIKE wildcards in the text escaped). */
-function matchesText(search: string) {
-  const like = `%${escapeLike(search.toLowerCase())}%`;
-  return (eb: ExpressionBuilder<Database, 'syncLog'>) =>
-    eb.or([eb(sql`lower(message)`, 'like', sql<string>`${like} escape '\\'`), eb(sql`lower(entry)`, 'like', sql<string>`${like} escape '\\'`)]);
 }
 
 export function createConsoleQueries(db: Db) {
@@ -50,17 +43,11 @@ export function createConsoleQueries(db: Db) {
       let q = db.selectFrom('syncLog').selectAll();
       if (opts.level) q = q.where('level', '=', opts.level);
       if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
-      if (opts.search) q = q.where(matchesText(opts.search));
+      if (opts.search) q = q.where(logLineMatches(opts.search));
       return q.orderBy('id', 'desc').limit(opts.limit).execute();
     },
     /** One run's lines in order, `limit` at a time after `afterId` (the download streams with this). */
-    async runLines(runId: number, opts: { level?: string | undefined; search?: string | undefined; limit: number; afterId?: number | undefined }): Promise<SyncLogLineView[]> {
-      let q = db.selectFrom('syncLog').selectAll().where('runId', '=', runId);
-      if (opts.level) q = q.where('level', '=', opts.level);
-      if (opts.afterId) q = q.where('id', '>', opts.afterId);
-      if (opts.search) q = q.where(matchesText(opts.search));
-      return q.orderBy('id').limit(opts.limit).execute();
-    },
+    runLines: createSyncRunsRepo(db).lines,
     async runLineCounts(runId: number): Promise<Record<string, number>> {
       const rows = await db.selectFrom('syncLog').select(['level', (eb) => eb.fn.countAll<number>().as('n')]).where('runId', '=', runId).groupBy('level').execute();
       return Object.fromEntries(rows.map((r) => [r.level, Number(r.n)]));
