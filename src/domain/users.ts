@@ -1,8 +1,10 @@
 /** Users: who may print. Pure rules; no storage here. */
 import { SpoolError } from '../errors.ts';
 
-export type UserSource = 'internal' | 'ldap' | 'scim';
-export const USER_SOURCES: readonly UserSource[] = ['internal', 'ldap', 'scim'];
+export const USER_SOURCES = ['internal', 'ldap', 'scim'] as const;
+export type UserSource = (typeof USER_SOURCES)[number];
+
+export const isUserSource = (v: unknown): v is UserSource => (USER_SOURCES as readonly unknown[]).includes(v);
 
 /** The fields a directory or SCIM client can set on a user (everything but identity and bookkeeping). */
 export interface UserDetails {

@@ -4,11 +4,6 @@ export function isUniqueViolation(e: unknown): boolean {
   return err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err?.code === '23505';
 }
 
-export function isForeignKeyViolation(e: unknown): boolean {
-  const err = e as { code?: string } | null;
-  return err?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || err?.code === '23503';
-}
-
 /** SQLite allows at most 32,766 bound parameters per statement (PostgreSQL 65,535): batch below both. */
 export const MAX_PARAMS = 30_000;
 

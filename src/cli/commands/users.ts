@@ -3,6 +3,7 @@ import { formatCents } from '../../domain/money.ts';
 import { SpoolError } from '../../errors.ts';
 import { cliActor, withApp } from '../context.ts';
 import { emit, readStdin, table } from '../output.ts';
+import { isUserSource } from '../../domain/users.ts';
 
 const SORTS = ['username', 'fullName', 'email', 'department', 'source', 'createdAt', 'balance'] as const;
 
@@ -30,10 +31,10 @@ export function registerUsersCommands(program: Command): void {
       const sort = String(o.sort);
       if (!(SORTS as readonly string[]).includes(sort)) throw new SpoolError('cli.usage', `--sort must be one of ${SORTS.join(', ')}.`);
       const source = o.source as string | undefined;
-      if (source && !['internal', 'ldap', 'scim'].includes(source)) throw new SpoolError('cli.usage', '--source must be internal, ldap or scim.');
+      if (source !== undefined && !isUserSource(source)) throw new SpoolError('cli.usage', '--source must be internal, ldap or scim.');
       const q = {
         search: o.search as string | undefined,
-        source: source as 'internal' | 'ldap' | 'scim' | undefined,
+        source,
         disabled: o.disabled ? true : o.enabled ? false : undefined,
         sort: sort as (typeof SORTS)[number],
         order: (o.desc ? 'desc' : 'asc') as 'asc' | 'desc',

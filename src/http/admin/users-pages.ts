@@ -9,6 +9,7 @@ import { isSpoolError } from '../../errors.ts';
 import type { UserSortKey } from '../../store/users-repo.ts';
 import { html, type SafeHtml } from '../html/template.ts';
 import { breakable, csrfInput, sourceLabel, flashFrom, intParam, money, num, pager, qs, sendAdmin, sortHeader, statusBadge, strParam, textField, when, type Flash } from './ui.ts';
+import { isUserSource } from '../../domain/users.ts';
 
 type Query = Record<string, string | undefined>;
 type Body = Record<string, string | undefined>;
@@ -25,7 +26,7 @@ export function registerUsersPages(app: FastifyInstance, spool: App): void {
     const search = strParam(q.q).trim();
     const sort = (SORTS as readonly string[]).includes(q.sort ?? '') ? (q.sort as UserSortKey) : 'username';
     const order = q.order === 'desc' ? 'desc' : 'asc';
-    const source = ['internal', 'ldap', 'scim'].includes(q.source ?? '') ? (q.source as 'internal' | 'ldap' | 'scim') : undefined;
+    const source = isUserSource(q.source) ? q.source : undefined;
     const status = q.status === 'disabled' || q.status === 'enabled' ? q.status : '';
     const offset = intParam(q.offset, 0, 0, Number.MAX_SAFE_INTEGER);
     const r = await users.list({ search: search || undefined, source, disabled: status === '' ? undefined : status === 'disabled', sort, order, limit: PAGE, offset });

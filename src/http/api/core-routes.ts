@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Services } from '../../app.ts';
 import type { ApiRegistry } from './registry.ts';
 import { GroupOut, Paging, SettingOut, TokenOut, TransactionOut, UserDetailOut, UserListItemOut, UserOut, boolish } from './schemas.ts';
+import { USER_SOURCES } from '../../domain/users.ts';
 
 const UserParam = z.object({ username: z.string().min(1).max(300) });
 const GroupParam = z.object({ name: z.string().min(1).max(300) });
@@ -13,7 +14,7 @@ export function registerCoreRoutes(app: FastifyInstance, api: ApiRegistry, servi
     method: 'GET', url: '/users', tag: 'Users', summary: 'List users (search, filter, sort, page)',
     query: z.object({
       search: z.string().max(200).optional(),
-      source: z.enum(['internal', 'ldap', 'scim']).optional(),
+      source: z.enum(USER_SOURCES).optional(),
       disabled: boolish.optional(),
       sort: z.enum(['username', 'fullName', 'email', 'department', 'source', 'createdAt', 'balance']).default('username'),
       order: z.enum(['asc', 'desc']).default('asc'),

@@ -1,5 +1,6 @@
 /** Response and request shapes of the JSON API. Responses list every field they may carry: nothing else leaves. */
 import { z } from 'zod';
+import { USER_SOURCES } from '../../domain/users.ts';
 
 export const UserOut = z.object({
   id: z.number().int(),
@@ -16,7 +17,7 @@ export const UserOut = z.object({
   disabled: z.boolean(),
   disabledAt: z.string().nullable(),
   disabledReason: z.string().nullable(),
-  source: z.enum(['internal', 'ldap', 'scim']),
+  source: z.enum(USER_SOURCES),
   sourceId: z.string().nullable(),
   ldapDn: z.string().nullable(),
   scimExternalId: z.string().nullable(),
