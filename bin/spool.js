@@ -1,6 +1,28 @@
 #!/usr/bin/env node
-// The `spool` command. Spool runs its TypeScript sources through tsx's loader so that there is no build
-// step to forget: `npm ci && npm start` is all a site needs.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The `spool` command. It runs the bundle that `npm ci` compiles into dist/ (scripts/build.mjs). When dist/ is
+// missing or older than a source file (a checkout without the build step, or a source edited since), it runs the
+// TypeScript sources through tsx's loader instead: slower to start, never stale.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newestSource } from '../scripts/source-stamp.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function freshBuild() {
+  if (process.env.SPOOL_FROM_SOURCE === '1') return false;
+  try {
+    const info = JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8'));
+    return typeof info.newestSourceMs === 'number' && newestSource(root) <= info.newestSourceMs;
+  } catch {
+    return false;
+  }
+}
+
+if (freshBuild()) {
+  await import('../dist/spool.mjs');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -28,6 +28,9 @@ if (!quick) {
   step('lint', 'npx', ['eslint', '.']);
 }
 
+// The `spool` command the CLI tests spawn runs the compiled bundle, as it does for users (bin/spool.js).
+step('build', process.execPath, ['scripts/build.mjs']);
+
 function find(dir) {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

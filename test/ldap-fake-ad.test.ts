@@ -46,6 +46,18 @@ describe('Active Directory behaviour (fake AD)', () => {
     assert.equal(new Set(users.map((u) => normalizeDn(u.dn))).size, USERS);
   });
 
+  test('a page with no entries but a cookie does not end the search (RFC 2696)', async () => {
+    ad.emptyPageEvery = 2;
+    try {
+      const pages: number[] = [];
+      const users = await collect(pagedSearch(conn, { baseDns: ad.usersDn, filter: schema.userFilter, attributes: ['cn'], pageSize: 1000, onPage: (p) => pages.push(p.entries) }));
+      assert.equal(users.length, USERS);
+      assert.ok(pages.includes(0), `some pages were empty: ${pages.join(',')}`);
+    } finally {
+      ad.emptyPageEvery = 0;
+    }
+  });
+
   test('an unpaged search of more than 1,000 entries ends in ldap.size_limit', async () => {
     const err = await conn.client.search(ad.usersDn, { filter: schema.userFilter, attributes: ['cn'] }).then(() => undefined, (e: unknown) => translateLdapError(e, { operation: 'search' }));
     assert.equal(err?.code, 'ldap.size_limit');

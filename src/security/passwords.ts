@@ -1,15 +1,16 @@
 /** Password hashing for admins, internal users and PINs: argon2id (OWASP's first choice). */
-import { hash, verify } from '@node-rs/argon2';
+// Loaded on first use: the native addon costs every CLI command ~35 ms of start-up, and most never hash.
+const argon2 = () => import('@node-rs/argon2');
 
 // Algorithm 2 = argon2id. OWASP minimum: m=19 MiB, t=2, p=1.
 const OPTIONS = { algorithm: 2 as const, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const hashPassword = (password: string): Promise<string> => hash(password, OPTIONS);
+export const hashPassword = async (password: string): Promise<string> => (await argon2()).hash(password, OPTIONS);
 
 export async function verifyPassword(stored: string | null | undefined, password: string): Promise<boolean> {
   if (!stored || password.length === 0) return false;
   try {
-    return await verify(stored, password);
+    return await (await argon2()).verify(stored, password);
   } catch {
     return false;
   }

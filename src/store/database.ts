@@ -5,12 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { SpoolError } from '../errors.ts';
 import type { Database } from './schema.ts';
 import type { Engine } from './migrations/context.ts';
 import { migrateToLatest } from './migrations/index.ts';
+import { registerRawRowReader, toPostgresPlaceholders } from './raw-rows.ts';
+import { withStatementCache } from './statement-cache.ts';
 
 export type Db = Kysely<Database>;
 export type { Engine };
@@ -31,9 +33,17 @@ export interface OpenStoreOptions {
   poolSize?: number;
 }
 
-// PostgreSQL returns int8/numeric as strings to avoid precision loss; our 64-bit columns hold cents and
-// ids that stay far below 2^53, so numbers are exact and simpler everywhere.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+/**
+ * pg is loaded only when PostgreSQL is configured: at load it probes for a Cloudflare runtime through the global
+ * `Response`, which pulls in Node's fetch implementation (~100 ms on every SQLite start).
+ */
+async function loadPg(): Promise<typeof pg> {
+  const { default: driver } = await import('pg');
+  // PostgreSQL returns int8/numeric as strings to avoid precision loss; our 64-bit columns hold cents and
+  // ids that stay far below 2^53, so numbers are exact and simpler everywhere.
+  driver.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+  return driver;
+}
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.poolSize ?? 10) : openSqlite(options.dataDir);
@@ -57,11 +67,21 @@ function openSqlite(dataDir: string): Store {
   native.pragma('foreign_keys = ON');
   native.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes, fast commits
   native.pragma('busy_timeout = 10000'); // the CLI and the server share the file
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }), plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }), plugins: [new CamelCasePlugin()] });
+  const rawStatements = new Map<string, SqliteDatabase.Statement>();
+  registerRawRowReader(db, async (text, params) => {
+    let stmt = rawStatements.get(text);
+    if (!stmt) {
+      stmt = native.prepare(text).raw(true);
+      rawStatements.set(text, stmt);
+    }
+    return stmt.all(...params) as unknown[][];
+  });
   return { db, engine: 'sqlite', describe: `SQLite ${file}`, close: () => db.destroy() };
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Store> {
+  const pg = await loadPg();
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
@@ -78,6 +98,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
     });
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  registerRawRowReader(db, async (text, params) => (await pool.query<unknown[]>({ text: toPostgresPlaceholders(text), values: [...params], rowMode: 'array' })).rows);
   return { db, engine: 'postgres', describe: `PostgreSQL ${safe}`, close: () => db.destroy() };
 }
 

@@ -49,6 +49,11 @@ export interface FakeAdServer {
   userCount: number;
   bigGroupMembers: number;
   stats: FakeAdStats;
+  /**
+   * Answer every Nth page with no entries and a cookie that continues the search, as AD does when a page's time
+   * budget runs out (RFC 2696 allows it). 0 (the default) turns it off.
+   */
+  emptyPageEvery: number;
   userDn(i: number): string;
   userSam(i: number): string;
   userPassword(i: number): string;
@@ -278,6 +283,8 @@ export async function startFakeAd(opts: FakeAdOptions = {}): Promise<FakeAdServe
   const authenticated = new WeakMap<object, boolean>();
   const results = new Map<string, FakeEntry[]>();
   let nextQueryId = 1;
+  let pagesServed = 0;
+  const behaviour = { emptyPageEvery: 0 };
   const server = ldapjs.createServer();
   const sockets = new Set<Socket>();
   server.server.on('connection', (s: Socket) => {
@@ -335,6 +342,11 @@ export async function startFakeAd(opts: FakeAdOptions = {}): Promise<FakeAdServe
     if (paged) {
       stats.pagedSearches++;
       const offset = Number(offsetText ?? '0');
+      if (behaviour.emptyPageEvery && ++pagesServed % behaviour.emptyPageEvery === 0) {
+        res.addControl(new ldapjs.PagedResultsControl({ value: { size: 0, cookie: Buffer.from(`${queryId}:${offset}`) } }));
+        res.end();
+        return next();
+      }
       const size = Math.min(paged.value?.size || maxPageSize, maxPageSize);
       const page = found.slice(offset, offset + size);
       stats.largestPage = Math.max(stats.largestPage, page.length);
@@ -364,6 +376,12 @@ export async function startFakeAd(opts: FakeAdOptions = {}): Promise<FakeAdServe
     userSam: (i) => gen.user(i).uid,
     userPassword: (i) => gen.user(i).password ?? '',
     userGuid,
+    get emptyPageEvery() {
+      return behaviour.emptyPageEvery;
+    },
+    set emptyPageEvery(n: number) {
+      behaviour.emptyPageEvery = n;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -166,6 +166,8 @@ directory ${o.dir}/db
 maxsize 4294967296
 index objectClass eq
 index uid,mail,cn,member,uniqueMember,memberUid,entryUUID eq
+# What incremental syncs filter on; sites running syncrepl index these too.
+index modifyTimestamp,entryCSN eq
 ${limit}
 access to attrs=userPassword
   by self write

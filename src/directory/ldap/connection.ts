@@ -16,6 +16,8 @@ import { SpoolError } from '../../errors.ts';
 import type { CertificateReport, TlsTrustConfig } from './certificate.ts';
 import { connectJudgedTls, normalizeFingerprint } from './certificate.ts';
 import { translateLdapError } from './errors.ts';
+import { installFastEntryReader } from './fast-entries.ts';
+import { installPagingGuard } from './paging-guard.ts';
 import type { LdapErrorContext } from './errors.ts';
 
 export type LdapSecurity = 'ldaps' | 'starttls' | 'none';
@@ -190,6 +192,8 @@ async function connectOne(spec: HostSpec, cfg: LdapConnectionConfig): Promise<Ld
             connectJudgedTls({ ...options, host: spec.host }, trust, (r) => { report = r; })) as unknown as typeof tls.connect,
         }),
   });
+  installFastEntryReader(client);
+  installPagingGuard(client);
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

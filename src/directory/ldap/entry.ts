@@ -4,6 +4,7 @@
  * uses, so keys are stored lower-cased. Attribute options stay part of the key (`member;range=0-1499`).
  */
 import type { Entry } from 'ldapts';
+import { DECODED, type DecodedRaw } from './fast-entries.ts';
 
 export type LdapValue = string | Buffer;
 
@@ -15,6 +16,8 @@ export interface LdapEntry {
 
 /** Converts one ldapts search entry (single values unwrapped, requested-but-absent attributes as []). */
 export function toLdapEntry(raw: Entry): LdapEntry {
+  const decoded = (raw as Partial<DecodedRaw>)[DECODED];
+  if (decoded) return decoded;
   const attrs = new Map<string, LdapValue[]>();
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'dn') continue;

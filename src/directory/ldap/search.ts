@@ -99,14 +99,20 @@ export async function* pagedSearch(conn: LdapConnection, opts: PagedSearchOption
       timeLimit: timeLimitFor(conn),
     });
     let pageNumber = 0;
+    type Page = IteratorResult<{ searchEntries: Parameters<typeof toLdapEntry>[0][]; searchReferences: string[] }>;
+    const nextPage = (): Promise<Page> => pages.next().catch((err: unknown) => {
+      throw translateLdapError(err, { operation: 'search', url: conn.url, security: conn.security, baseDn, filter });
+    });
+    // The request for page N+1 goes out as soon as page N has arrived (its cookie is all the next request needs),
+    // so the server prepares the next page while this side converts and processes the current one. At most two
+    // pages are alive at a time.
+    let ahead: Promise<Page> = nextPage();
     while (true) {
-      let next: IteratorResult<{ searchEntries: Parameters<typeof toLdapEntry>[0][]; searchReferences: string[] }>;
-      try {
-        next = await pages.next();
-      } catch (err) {
-        throw translateLdapError(err, { operation: 'search', url: conn.url, security: conn.security, baseDn, filter });
-      }
+      const next = await ahead;
       if (next.done) break;
+      ahead = nextPage();
+      // A rejection is seen when awaited; until then it must not count as unhandled (e.g. if the consumer stops early).
+      ahead.catch(() => undefined);
       const page = next.value;
       pageNumber++;
       opts.onPage?.({ baseDn, pageNumber, entries: page.searchEntries.length, references: page.searchReferences.length });

@@ -1,7 +1,8 @@
 /**
  * The console's static files: one stylesheet and one small script (progressive enhancement only: every
  * page works without it). Served from this folder, read once at start, with an ETag so browsers revalidate
- * cheaply. Scripts must come from here: the CSP allows script-src 'self' and no inline script.
+ * cheaply (the build copies them beside the compiled code, so import.meta.dirname finds them either way).
+ * Scripts must come from here: the CSP allows script-src 'self' and no inline script.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';

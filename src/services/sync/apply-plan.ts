@@ -102,7 +102,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
     await tx(db, async (trx) => {
       for (const u of part) if (u.rename) await trx.updateTable('users').set({ username: `~sync~${u.id}` }).where('id', '=', u.id).execute();
-      for (const u of part) await trx.updateTable('users').set(updateSet(u, ctx)).where('id', '=', u.id).execute();
+      for (const u of part) await trx.updateTable('users').set(updateSet(u, ctx, before.get(u.id))).where('id', '=', u.id).execute();
     });
     for (const u of part) logUpdate(u, before.get(u.id), capped);
     progress(part.length);
@@ -113,6 +113,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(part.length);
   }
 
+  const T0 = performance.now(); // TMP
   // 3. New users with their accounts, initial credit decided by the groups they join.
   const userId = new Map<number, number>();
   const policies = new Map<number, GroupAccountPolicy>();
@@ -153,38 +154,38 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(part.length);
   }
 
-  // 4. Memberships, about ten user batches' worth (20,000 by default) per transaction.
+  const T1 = performance.now(); // TMP
+  // 4. Memberships, about ten user batches' worth (20,000 by default) per transaction. Added pairs of all groups
+  // go into one insertMany per transaction (full-size statements instead of a short one per group).
   const gid = (ref: number): number | undefined => (ref > 0 ? ref : groupId.get(ref));
   const uid = (ref: number): number | undefined => (ref > 0 ? ref : userId.get(ref));
-  let pending: Array<() => Promise<void>> = [];
+  let pending: Array<(trx: Db) => Promise<void>> = [];
+  let adds: unknown[][] = [];
   let pendingSize = 0;
-  // The jobs run inside the transaction opened by runInTx(); they capture `trxRef`.
-  let trxRef: Db = db;
   const runInTx = async (): Promise<void> => {
-    if (!pending.length) return;
+    if (!pending.length && !adds.length) return;
     const jobs = pending;
+    const rows = adds;
     pending = [];
+    adds = [];
     await tx(db, async (trx) => {
-      trxRef = trx;
-      for (const j of jobs) await j();
+      if (rows.length) await insertMany(trx, engine, 'memberships', ['group_id', 'user_id', 'direct', 'created_at'], rows, { ignoreConflicts: true });
+      for (const j of jobs) await j(trx);
     });
-    trxRef = db;
     progress(pendingSize);
     pendingSize = 0;
   };
   for (const m of plan.memberships) {
     const g = gid(m.group);
     if (g === undefined) continue;
-    const adds: unknown[][] = [];
     m.add.forEach((u, k) => {
       const id = uid(u);
       if (id !== undefined) adds.push([g, id, m.addDirect[k] ?? 1, now]);
     });
-    if (adds.length) pending.push(() => insertMany(trxRef, engine, 'memberships', ['group_id', 'user_id', 'direct', 'created_at'], adds, { ignoreConflicts: true }).then(() => undefined));
-    if (m.remove.length) pending.push(() => deleteWhereIn(trxRef, engine, 'memberships', 'user_id', m.remove, { column: 'group_id', value: g }));
+    if (m.remove.length) pending.push((trx) => deleteWhereIn(trx, engine, 'memberships', 'user_id', m.remove, { column: 'group_id', value: g }));
     for (const d of [0, 1]) {
       const ids = m.setDirect.filter(([, v]) => v === d).map(([id]) => id);
-      if (ids.length) pending.push(() => updateWhereIn(trxRef, engine, 'memberships', { direct: d }, 'user_id', ids, { column: 'group_id', value: g }));
+      if (ids.length) pending.push((trx) => updateWhereIn(trx, engine, 'memberships', { direct: d }, 'user_id', ids, { column: 'group_id', value: g }));
     }
     pendingSize += m.add.length + m.remove.length + m.setDirect.length;
     const parts = [m.add.length ? `${m.add.length} added` : '', m.remove.length ? `${m.remove.length} removed` : '', m.setDirect.length ? `${m.setDirect.length} now ${m.setDirect.length === 1 ? 'is' : 'are'} direct/nested` : ''].filter(Boolean);
@@ -193,6 +194,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   }
   await runInTx();
 
+  if (process.env.SPOOL_SYNC_DEBUG) console.error('TMP users', (T1 - T0).toFixed(0), 'memberships', (performance.now() - T1).toFixed(0));
   // 5. Deletions last: users missing for longer than the grace period, and groups gone from the directory.
   for (const part of chunks(plan.userDeletes, 10_000)) {
     await tx(db, (trx) => deleteWhereIn(trx, engine, 'users', 'id', part.map((d) => d.id)));
@@ -212,21 +214,27 @@ export function groupAttributes(changed: string | null): string {
   return changed ? JSON.stringify({ ldapChanged: changed }) : '{}';
 }
 
-function updateSet(u: UserUpdate, ctx: ApplyContext) {
+/**
+ * Only the columns that change: SQLite rewrites an index entry for every indexed column named in SET, whether or
+ * not its value changed, so a department change must not name username, email or full_name (1,000 changed users
+ * otherwise dirty thousands of index pages).
+ */
+function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined) {
   const d = u.user.details;
-  return {
-    username: u.user.username,
-    usernameAlias: u.user.usernameAlias,
-    ldapDn: u.user.dn,
-    ...(u.writeDetails ? { fullName: d.fullName, email: d.email, otherEmails: JSON.stringify(d.otherEmails), department: d.department, office: d.office, homeDir: d.homeDir } : {}),
-    ...(u.writeCard ? { cardNumber: d.cardNumber } : {}),
-    ...(u.writeCard2 ? { cardNumber2: d.cardNumber2 } : {}),
-    ...(u.relink ? { source: 'ldap', sourceName: ctx.sourceName, sourceId: u.user.sourceId } : {}),
-    ...(u.disable ? { disabled: 1, disabledAt: ctx.now, disabledReason: 'source' } : {}),
-    ...(u.enable ? { disabled: 0, disabledAt: null, disabledReason: null } : {}),
-    updatedAt: ctx.now,
-    version: sql<number>`version + 1`,
-  };
+  const set: Record<string, unknown> = {};
+  if (u.rename) set.username = u.user.username;
+  if (u.changes.includes('usernameAlias')) set.usernameAlias = u.user.usernameAlias;
+  if (u.changes.includes('dn')) set.ldapDn = u.user.dn;
+  if (u.writeDetails) {
+    const fields = before ? changedDetailFields(before, d) : ['fullName', 'email', 'otherEmails', 'department', 'office', 'homeDir'];
+    for (const f of fields) set[f] = f === 'otherEmails' ? JSON.stringify(d.otherEmails) : d[f as keyof typeof d];
+  }
+  if (u.writeCard) set.cardNumber = d.cardNumber;
+  if (u.writeCard2) set.cardNumber2 = d.cardNumber2;
+  if (u.relink) Object.assign(set, { source: 'ldap', sourceName: ctx.sourceName, sourceId: u.user.sourceId });
+  if (u.disable) Object.assign(set, { disabled: 1, disabledAt: ctx.now, disabledReason: 'source' });
+  if (u.enable) Object.assign(set, { disabled: 0, disabledAt: null, disabledReason: null });
+  return { ...set, updatedAt: ctx.now, version: sql<number>`version + 1` };
 }
 
 type Details = { fullName: string; email: string | null; otherEmails: string[]; department: string | null; office: string | null; homeDir: string | null };

@@ -21,24 +21,62 @@ function placeholders(engine: Engine, rows: number, cols: number): string {
   return out.join(',');
 }
 
+/**
+ * Rows per statement. SQLite statements are prepared once and reused (store/statement-cache.ts), so every
+ * statement must have one of a few fixed sizes: full statements of 256 rows, and the remainder in power-of-two
+ * sizes (at most 9 distinct texts per table). PostgreSQL pays a round trip per statement instead, so it takes
+ * as many rows as the parameter limit allows.
+ */
+export function statementSizes(engine: Engine, rows: number, cols: number, cap = 5000): number[] {
+  const per = Math.max(1, Math.min(cap, engine === 'sqlite' ? 256 : 5000, Math.floor(MAX_PARAMS / cols)));
+  const sizes: number[] = [];
+  let left = rows;
+  while (left >= per) {
+    sizes.push(per);
+    left -= per;
+  }
+  if (engine === 'postgres') {
+    if (left) sizes.push(left);
+    return sizes;
+  }
+  for (let size = 1 << Math.floor(Math.log2(per)); left > 0; size >>= 1) {
+    if (left >= size) {
+      sizes.push(size);
+      left -= size;
+    }
+  }
+  return sizes;
+}
+
 export interface InsertOptions {
   /** Columns to return (e.g. ["id", "username"]); rows come back with camelCase keys. */
   returning?: string[];
   /** ON CONFLICT DO NOTHING (idempotent re-runs). */
   ignoreConflicts?: boolean;
-  /** Rows per statement (default: as many as the parameter limit allows, at most 5,000). */
+  /** At most this many rows per statement. */
   rowsPerStatement?: number;
 }
 
+/** SQL texts by shape, so that a first sync does not rebuild the same 1,000-placeholder string 2,500 times. */
+const texts = new Map<string, string>();
+
 export async function insertMany(db: Db, engine: Engine, table: string, columns: readonly string[], rows: readonly unknown[][], opts: InsertOptions = {}): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
-  const per = Math.max(1, Math.min(opts.rowsPerStatement ?? 5000, Math.floor(MAX_PARAMS / columns.length)));
   const head = `insert into ${q(table)} (${columns.map(q).join(',')}) values `;
   const tail = `${opts.ignoreConflicts ? ' on conflict do nothing' : ''}${opts.returning ? ` returning ${opts.returning.map(q).join(',')}` : ''}`;
-  for (const part of chunks(rows, per)) {
+  let at = 0;
+  for (const size of statementSizes(engine, rows.length, columns.length, opts.rowsPerStatement)) {
+    const key = `${engine}|${head}|${size}|${tail}`;
+    let text = texts.get(key);
+    if (!text) {
+      text = head + placeholders(engine, size, columns.length) + tail;
+      if (texts.size > 200) texts.clear();
+      texts.set(key, text);
+    }
     const params: unknown[] = [];
-    for (const r of part) for (const v of r) params.push(v);
-    const res = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(head + placeholders(engine, part.length, columns.length) + tail, params));
+    for (let r = at; r < at + size; r++) for (const v of rows[r]!) params.push(v);
+    at += size;
+    const res = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, params));
     if (opts.returning) out.push(...res.rows);
   }
   return out;

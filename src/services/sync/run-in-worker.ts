@@ -37,6 +37,12 @@ export type SyncWorkerMessage =
   | { type: 'done'; result: SourceRunResult }
   | { type: 'error'; error: { code: string; message: string; hint?: string | undefined; status: number; details?: Record<string, unknown> | undefined } };
 
+/**
+ * From the TypeScript sources the entry registers tsx first; in the compiled bundle (dist/, see scripts/build.mjs)
+ * this module is a chunk beside the worker's own compiled entry.
+ */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker.mjs', import.meta.url);
+
 /** Young generation of the worker (V8 splits it into semi-spaces of a third each). */
 const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 48;
 
@@ -46,7 +52,7 @@ const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 48;
  * makes the worker run out of memory, and the pass is then redone in the main thread (writes are idempotent).
  */
 export function oldGenerationMb(knownUsers: number): number {
-  return Math.min(4096, Math.max(192, 96 + Math.round(knownUsers * 0.0015)));
+  return Math.min(4096, Math.max(192, 96 + Math.round(knownUsers * Number(process.env.TMP_OLD ?? 0.0015))));
 }
 
 /**
@@ -57,7 +63,7 @@ export function runSourceInWorker(input: SyncWorkerInput, knownUsers: number, ho
   return new Promise((resolve, reject) => {
     let worker: Worker;
     try {
-      worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      worker = new Worker(WORKER_ENTRY, {
         workerData: input,
         // Not the parent's flags (e.g. a test runner's --import tsx): the entry registers the TypeScript loader itself.
         execArgv: [],

@@ -8,6 +8,7 @@ import { detailsFingerprint } from '../../domain/sync/fingerprint.ts';
 import type { SourceName, StoreGroup, StoreMembers, StoreSnapshot, StoreUser } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { UserRow } from '../../store/schema.ts';
+import { rawRows } from '../../store/raw-rows.ts';
 import { chunks } from '../../store/sql-errors.ts';
 import { dnKey } from './dn-key.ts';
 import type { StoreResolver } from './read-directory.ts';
@@ -51,49 +52,28 @@ export function toStoreUser(r: Row): StoreUser {
 
 const ownSourceName = (sourceName: SourceName) => sql<boolean>`coalesce(source_name, 'primary') = ${sourceName}`;
 
-interface RawUserRow {
-  id: number;
-  username: string;
-  username_alias: string | null;
-  source: string;
-  source_name: string | null;
-  source_id: string | null;
-  ldap_dn: string | null;
-  full_name: string;
-  email: string | null;
-  other_emails: string;
-  department: string | null;
-  office: string | null;
-  home_dir: string | null;
-  card_number: string | null;
-  card_number2: string | null;
-  disabled: number;
-  disabled_reason: string | null;
-  disabled_at: string | null;
-}
-
 /**
- * Every user, in pages of 20,000 by id. Plain SQL without the camelCase plugin: 100,000 rows would otherwise each
- * be copied into a second object just to rename its keys.
+ * Every user, in pages of 20,000 by id, as arrays of values (store/raw-rows.ts): 100,000 rows would otherwise each
+ * be built as an object keyed by column name just to be read once.
  */
 export async function loadAllUsers(db: Db): Promise<StoreUser[]> {
   const out: StoreUser[] = [];
-  const raw = db.withoutPlugins();
   let after = 0;
   while (true) {
-    const { rows } = await sql<RawUserRow>`
+    const rows = await rawRows(db, `
       select id, username, username_alias, source, source_name, source_id, ldap_dn, full_name, email, other_emails, department, office,
              home_dir, card_number, card_number2, disabled, disabled_reason, disabled_at
-      from users where id > ${after} order by id limit 20000`.execute(raw);
+      from users where id > ? order by id limit 20000`, [after]);
     for (const r of rows) {
       out.push(toStoreUser({
-        id: Number(r.id), username: r.username, usernameAlias: r.username_alias, source: r.source, sourceName: r.source_name, sourceId: r.source_id,
-        ldapDn: r.ldap_dn, fullName: r.full_name, email: r.email, otherEmails: r.other_emails, department: r.department, office: r.office,
-        homeDir: r.home_dir, cardNumber: r.card_number, cardNumber2: r.card_number2, disabled: Number(r.disabled), disabledReason: r.disabled_reason, disabledAt: r.disabled_at,
+        id: Number(r[0]), username: r[1] as string, usernameAlias: r[2] as string | null, source: r[3] as string, sourceName: r[4] as string | null,
+        sourceId: r[5] as string | null, ldapDn: r[6] as string | null, fullName: r[7] as string, email: r[8] as string | null, otherEmails: r[9] as string,
+        department: r[10] as string | null, office: r[11] as string | null, homeDir: r[12] as string | null, cardNumber: r[13] as string | null,
+        cardNumber2: r[14] as string | null, disabled: Number(r[15]), disabledReason: r[16] as string | null, disabledAt: r[17] as string | null,
       }));
     }
     if (rows.length < 20_000) return out;
-    after = Number(rows[rows.length - 1]!.id);
+    after = Number(rows[rows.length - 1]![0]);
   }
 }
 

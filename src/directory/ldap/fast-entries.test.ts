@@ -1,0 +1,127 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import { BerWriter, MessageParser, SearchEntry, type Client } from 'ldapts';
+import { mulberry32 } from '../../../test/helpers/prng.ts';
+import { toLdapEntry, type LdapEntry } from './entry.ts';
+import { installFastEntryReader } from './fast-entries.ts';
+
+type Attr = [type: string, values: Array<string | Buffer>];
+
+/** One LDAPMessage holding a SearchResultEntry, BER-encoded with ldapts' own writer. */
+function encodeEntry(messageId: number, dn: string, attrs: Attr[]): Buffer {
+  const w = new BerWriter();
+  w.startSequence();
+  w.writeInt(messageId);
+  w.startSequence(0x64);
+  w.writeString(dn);
+  w.startSequence();
+  for (const [type, values] of attrs) {
+    w.startSequence();
+    w.writeString(type);
+    w.startSequence(0x31);
+    for (const v of values) {
+      if (typeof v === 'string') w.writeString(v);
+      else w.writeBuffer(v, 0x04);
+    }
+    w.endSequence();
+    w.endSequence();
+  }
+  w.endSequence();
+  w.endSequence();
+  w.endSequence();
+  return w.buffer;
+}
+
+/** What ldapts' own parser makes of the same bytes, converted the way Spool converts it. */
+function viaLdapts(bytes: Buffer, explicit: string[] = []): LdapEntry {
+  const parser = new MessageParser();
+  let out: LdapEntry | undefined;
+  parser.on('message', (m) => void (out = toLdapEntry((m as SearchEntry).toObject([], explicit))));
+  parser.read(bytes, new Map());
+  return out!;
+}
+
+/** A stand-in client: just the message parser, as ldapts' Client holds it. */
+function fastReader(): { feed(b: Buffer): void; entries: LdapEntry[]; others: unknown[] } {
+  const parser = new MessageParser();
+  const entries: LdapEntry[] = [];
+  const others: unknown[] = [];
+  parser.on('message', (m) => void (m instanceof SearchEntry ? entries.push(toLdapEntry(m.toObject([], ['objectGUID']))) : others.push(m)));
+  installFastEntryReader({ messageParser: parser } as unknown as Client);
+  return { feed: (b) => (parser as unknown as EventEmitter & { read(d: Buffer, m: Map<string, unknown>): void }).read(b, new Map()), entries, others };
+}
+
+describe('fast SearchResultEntry reader (RFC 4511 §4.5.2)', () => {
+  const guid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+  const tricky: Attr[] = [
+    ['cn', ['Zoë Ångström']],
+    ['objectGUID', [guid]],
+    ['mail', ['a@x.example', 'b@x.example']],
+    ['description', [Buffer.from([0xff, 0xfe, 0x41])]],
+    ['userCertificate;binary', [Buffer.from('not really a certificate')]],
+    ['emptyValues', []],
+    ['longValue', ['x'.repeat(70_000)]],
+    ['member;range=0-1', ['CN=A\\+B,DC=x', 'CN=C,DC=x']],
+  ];
+
+  test('decodes what ldapts decodes: UTF-8, invalid UTF-8 as bytes, ;binary, long lengths, ranged options', () => {
+    const bytes = encodeEntry(7, 'CN=Zoë,DC=example,DC=com', tricky);
+    const r = fastReader();
+    r.feed(bytes);
+    assert.equal(r.entries.length, 1);
+    assert.deepEqual(r.entries[0], viaLdapts(bytes, ['objectGUID']));
+    assert.ok(Buffer.isBuffer(r.entries[0]!.attrs.get('objectguid')![0]));
+    assert.equal(r.entries[0]!.attrs.has('emptyvalues'), false);
+  });
+
+  test('messages split across chunks at every boundary, and several messages in one chunk', () => {
+    const one = encodeEntry(1, 'uid=a,dc=x', [['uid', ['a']], ['cn', ['Ä b']]]);
+    const two = encodeEntry(2, 'uid=b,dc=x', tricky);
+    const all = Buffer.concat([one, two, one]);
+    for (let cut = 1; cut < one.length + 8; cut++) {
+      const r = fastReader();
+      r.feed(all.subarray(0, cut));
+      r.feed(all.subarray(cut));
+      assert.equal(r.entries.length, 3, `cut at ${cut}`);
+      assert.equal(r.entries[1]!.attrs.get('longvalue')![0], 'x'.repeat(70_000));
+    }
+    const prng = mulberry32(42);
+    const r = fastReader();
+    for (let at = 0; at < all.length;) {
+      const n = 1 + Math.floor(prng() * 4000);
+      r.feed(all.subarray(at, at + n));
+      at += n;
+    }
+    assert.deepEqual(r.entries.map((e) => e.dn), ['uid=a,dc=x', 'uid=b,dc=x', 'uid=a,dc=x']);
+  });
+
+  test('other messages go to ldapts unchanged', () => {
+    const w = new BerWriter();
+    w.startSequence();
+    w.writeInt(3);
+    w.startSequence(0x65); // SearchResultDone
+    w.writeEnumeration(0);
+    w.writeString('');
+    w.writeString('');
+    w.endSequence();
+    w.endSequence();
+    const r = fastReader();
+    r.feed(Buffer.concat([encodeEntry(3, 'uid=a,dc=x', [['uid', ['a']]]), w.buffer]));
+    assert.equal(r.entries.length, 1);
+    assert.equal(r.others.length, 1);
+    assert.equal((r.others[0] as { messageId: number }).messageId, 3);
+  });
+
+  test('the ldapts view of a decoded entry still answers by attribute name', () => {
+    const parser = new MessageParser();
+    let raw: Record<string, unknown> | undefined;
+    parser.on('message', (m) => void (raw = (m as SearchEntry).toObject([], []) as Record<string, unknown>));
+    installFastEntryReader({ messageParser: parser } as unknown as Client);
+    (parser as unknown as { read(d: Buffer, m: Map<string, unknown>): void }).read(encodeEntry(4, 'dc=x', [['namingContexts', ['dc=x']], ['mail', ['a', 'b']]]), new Map());
+    assert.equal(raw!.dn, 'dc=x');
+    assert.equal(raw!.namingContexts, 'dc=x');
+    assert.deepEqual(raw!.mail, ['a', 'b']);
+    assert.deepEqual(raw!.absent, []);
+  });
+});

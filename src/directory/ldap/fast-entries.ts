@@ -1,0 +1,218 @@
+/**
+ * A faster reader for ldapts' incoming messages, installed on every connection Spool opens.
+ *
+ * Why by hand: reading 100,000 users and 5,000 groups through ldapts' generic BER reader cost about 2.5 s of CPU
+ * (an Attribute object, a Buffer view and a TextDecoder call per value, two conversions per entry, and a
+ * Buffer.concat of everything buffered so far for every socket chunk of a multi-megabyte group entry). A sync
+ * reads little else, so this reader decodes SearchResultEntry messages (RFC 4511 §4.5.2) straight into Spool's
+ * LdapEntry shape, and hands every other message (bind, search done, extended responses, references) to ldapts'
+ * own parser unchanged. Incoming bytes are buffered as a list of chunks and joined once per message.
+ *
+ * Values follow ldapts' rules: UTF-8 text as strings; bytes that are not valid UTF-8, ";binary" attributes and
+ * the search's explicitBufferAttributes as Buffers.
+ */
+import { isUtf8 } from 'node:buffer';
+import { SearchEntry, type Client, type Entry } from 'ldapts';
+import type { LdapEntry, LdapValue } from './entry.ts';
+
+/** Carries the decoded entry through ldapts' search result (see toLdapEntry). */
+export const DECODED = Symbol('spool.decodedEntry');
+
+export type DecodedRaw = Entry & { [DECODED]: LdapEntry };
+
+const SEQUENCE = 0x30;
+const SET = 0x31;
+const OCTET_STRING = 0x04;
+const INTEGER = 0x02;
+const SEARCH_RESULT_ENTRY = 0x64;
+
+/** A SearchEntry whose attributes were decoded by this module; ldapts only calls toObject() on it. */
+class DecodedSearchEntry extends SearchEntry {
+  constructor(messageId: number, private readonly decoded: LdapEntry) {
+    super({ messageId, name: decoded.dn });
+  }
+
+  override toObject(_requested: string[], explicitBufferAttributes: string[]): Entry {
+    for (const name of explicitBufferAttributes) {
+      const k = name.toLowerCase();
+      const vals = this.decoded.attrs.get(k);
+      if (vals) this.decoded.attrs.set(k, vals.map((v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v)));
+    }
+    return asLdaptsEntry(this.decoded);
+  }
+}
+
+/**
+ * Spool's own code takes the decoded entry straight from DECODED (toLdapEntry). Anything reading the result the
+ * ldapts way (`entry.namingContexts`) still works: attribute names are matched case-insensitively, a single value
+ * comes back unwrapped and an absent attribute as [], as ldapts returns them.
+ */
+function asLdaptsEntry(decoded: LdapEntry): DecodedRaw {
+  const target = { dn: decoded.dn, [DECODED]: decoded } as DecodedRaw;
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (typeof prop !== 'string' || prop === 'dn') return Reflect.get(t, prop, receiver) as unknown;
+      const vals = decoded.attrs.get(prop.toLowerCase());
+      if (!vals) return Reflect.get(t, prop, receiver) as unknown ?? [];
+      return vals.length === 1 ? vals[0] : vals;
+    },
+    has: (t, prop) => prop in t || (typeof prop === 'string' && decoded.attrs.has(prop.toLowerCase())),
+    ownKeys: () => ['dn', ...decoded.attrs.keys()],
+    getOwnPropertyDescriptor: (t, prop) => {
+      if (prop === 'dn' || prop === DECODED) return Reflect.getOwnPropertyDescriptor(t, prop);
+      const vals = typeof prop === 'string' ? decoded.attrs.get(prop) : undefined;
+      return vals ? { value: vals.length === 1 ? vals[0] : vals, enumerable: true, configurable: true, writable: false } : undefined;
+    },
+  });
+}
+
+interface Header {
+  /** Offset of the content. */
+  start: number;
+  /** Offset just past the content. */
+  end: number;
+}
+
+/** Tag at `at` must be `tag`; returns the content bounds, or null when the buffer ends first. */
+function header(buf: Buffer, at: number, limit: number): Header | null {
+  if (at + 2 > limit) return null;
+  let len = buf[at + 1]!;
+  let start = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || start + n > limit) return n === 0 || n > 4 ? invalid('length') : null;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[start + i]!;
+    start += n;
+  }
+  return { start, end: start + len };
+}
+
+function invalid(what: string): never {
+  throw new Error(`Malformed LDAP message from the server (BER ${what}).`);
+}
+
+function expect(buf: Buffer, at: number, tag: number, limit: number): Header {
+  if (buf[at] !== tag) invalid(`tag 0x${(buf[at] ?? 0).toString(16)} where 0x${tag.toString(16)} was expected`);
+  const h = header(buf, at, limit);
+  if (!h || h.end > limit) return invalid('length');
+  return h;
+}
+
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return false;
+  return true;
+}
+
+/** Text when the bytes are UTF-8 (the common case: ASCII, decoded without validation), otherwise a copy of them. */
+function value(buf: Buffer, start: number, end: number, binary: boolean): LdapValue {
+  if (!binary) {
+    if (isAscii(buf, start, end)) return buf.toString('latin1', start, end);
+    const view = buf.subarray(start, end);
+    if (isUtf8(view)) return view.toString('utf8');
+  }
+  // A copy, so that one kept value does not pin the whole received chunk in memory.
+  return Buffer.from(buf.subarray(start, end));
+}
+
+const lowerCache = new Map<string, string>();
+function lower(type: string): string {
+  let l = lowerCache.get(type);
+  if (l === undefined) {
+    l = type.toLowerCase();
+    if (lowerCache.size < 10_000) lowerCache.set(type, l);
+  }
+  return l;
+}
+
+/** Decodes the protocolOp of a SearchResultEntry (content bounds of the [APPLICATION 4] element). */
+export function decodeSearchEntry(buf: Buffer, start: number, end: number): LdapEntry {
+  const dnH = expect(buf, start, OCTET_STRING, end);
+  const dn = buf.toString('utf8', dnH.start, dnH.end);
+  const attrs = new Map<string, LdapValue[]>();
+  const list = expect(buf, dnH.end, SEQUENCE, end);
+  let at = list.start;
+  while (at < list.end) {
+    const attr = expect(buf, at, SEQUENCE, list.end);
+    const typeH = expect(buf, attr.start, OCTET_STRING, attr.end);
+    const type = lower(buf.toString('latin1', typeH.start, typeH.end));
+    const binary = type.endsWith(';binary');
+    const vals = expect(buf, typeH.end, SET, attr.end);
+    const out: LdapValue[] = [];
+    let v = vals.start;
+    while (v < vals.end) {
+      const vh = expect(buf, v, OCTET_STRING, vals.end);
+      out.push(value(buf, vh.start, vh.end, binary));
+      v = vh.end;
+    }
+    if (out.length) {
+      const existing = attrs.get(type);
+      if (existing) existing.push(...out);
+      else attrs.set(type, out);
+    }
+    at = attr.end;
+  }
+  return { dn, attrs };
+}
+
+function readMessageId(buf: Buffer, h: Header): number {
+  let id = 0;
+  for (let i = h.start; i < h.end; i++) id = id * 256 + buf[i]!;
+  return id;
+}
+
+type ParserRead = (data: Buffer, details: Map<string, unknown>) => void;
+
+/** Replaces the client's message reader (see the file comment). Idempotent. */
+export function installFastEntryReader(client: Client): void {
+  const parser = client['messageParser' as keyof Client] as unknown as { read: ParserRead & { spool?: true }; emit(event: string, arg: unknown): boolean; buffer?: Buffer };
+  if (!parser || parser.read.spool) return;
+  const original = parser.read.bind(parser) as ParserRead;
+  let chunks: Buffer[] = [];
+  let buffered = 0;
+
+  /** The next n bytes as one Buffer (joined once if they span chunks); the rest stays buffered. */
+  const take = (n: number): Buffer => {
+    const all = chunks[0]!.length >= n ? chunks[0]! : Buffer.concat(chunks, buffered);
+    const rest = all.subarray(n);
+    chunks = rest.length ? [rest] : [];
+    buffered -= n;
+    return all.subarray(0, n);
+  };
+
+  const read: ParserRead & { spool?: true } = (data, details) => {
+    chunks.push(data);
+    buffered += data.length;
+    while (buffered > 0) {
+      // The header (tag + up to 5 length bytes) may straddle chunks.
+      if (chunks[0]!.length < 6 && chunks.length > 1) chunks = [Buffer.concat(chunks, buffered)];
+      const head = chunks[0]!;
+      if (head[0] !== SEQUENCE) {
+        // Not an LDAPMessage: let ldapts report it as it always has.
+        chunks = [];
+        buffered = 0;
+        original(head, details);
+        return;
+      }
+      const h = header(head, 0, head.length);
+      if (!h || h.end > buffered) return; // wait for more bytes
+      const msg = take(h.end);
+      let handled = false;
+      try {
+        const idH = expect(msg, h.start, INTEGER, h.end);
+        if (msg[idH.end] === SEARCH_RESULT_ENTRY) {
+          const op = expect(msg, idH.end, SEARCH_RESULT_ENTRY, h.end);
+          const entry = new DecodedSearchEntry(readMessageId(msg, idH), decodeSearchEntry(msg, op.start, op.end));
+          handled = true;
+          parser.emit('message', entry);
+        }
+      } catch (err) {
+        if (handled) throw err;
+        // Anything this reader does not understand goes to ldapts, which reports it with the message id.
+      }
+      if (!handled) original(msg, details);
+    }
+  };
+  read.spool = true;
+  parser.read = read;
+}
