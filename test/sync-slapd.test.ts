@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { normalizeDn } from '../src/directory/ldap/index.ts';
+import { DIRECTORY_PIN_PURPOSE, verifyPin } from '../src/security/pins.ts';
 import { generateDirectory } from './harness/directory-data.ts';
 import { startSlapd, type SlapdServer } from './harness/slapd.ts';
 import { openTestApp, testEngines, type TestApp } from './helpers/stores.ts';
@@ -199,6 +200,38 @@ for (const engine of testEngines()) {
       const u24 = dir.user(23);
       assert.equal((await user(app, 'user000024'))?.cardNumber, BigInt(u24.cardNumber).toString(16).toUpperCase());
       await app.services.settings.set('ldap.card-transform', '', 'test');
+    });
+
+    test('PINs from a directory attribute are stored as keyed digests, updated and cleared with it', async () => {
+      const dn = `uid=user000030,ou=people,${BASE}`;
+      await slapd.ldapModify(`dn: ${dn}\nchangetype: modify\nreplace: pager\npager: 4711\n`);
+      const pinKey = app.deps.secrets.subkey(DIRECTORY_PIN_PURPOSE);
+      const pinOf = async (): Promise<string | null> => (await app.store.db.selectFrom('users').select('pinHash').where('username', '=', 'user000030').executeTakeFirstOrThrow()).pinHash;
+      await app.services.sync.run({}); // settles the card numbers of the previous test
+      let r = await app.services.sync.run({});
+      assert.equal(r.users.updated, 0, 'no PIN attribute configured: PINs are not read');
+      assert.equal(await pinOf(), null);
+
+      await app.services.settings.set('ldap.schema.pin-attr', 'pager', 'test');
+      r = await app.services.sync.run({});
+      assert.equal(r.users.updated, 1);
+      const stored = await pinOf();
+      assert.ok(stored && !stored.includes('4711'));
+      assert.equal(await verifyPin(stored, '4711', pinKey), true);
+      assert.equal((await app.services.sync.run({})).users.updated, 0, 'the same PIN is no change');
+      const line = (await app.services.sync.log(r.runId!, {})).lines.find((l) => l.entry === dn && /Updated user/.test(l.message));
+      assert.match(line?.message ?? '', /user000030.*pin/);
+      assert.ok(!line?.message.includes('4711'), 'the log never shows the PIN');
+
+      await slapd.ldapModify(`dn: ${dn}\nchangetype: modify\nreplace: pager\npager: 1234\n`);
+      await app.services.sync.run({ incremental: true });
+      assert.equal(await verifyPin(await pinOf(), '1234', pinKey), true, 'an incremental sync picks up a changed PIN');
+
+      await slapd.ldapModify(`dn: ${dn}\nchangetype: modify\ndelete: pager\n`);
+      r = await app.services.sync.run({});
+      assert.equal(r.users.updated, 1);
+      assert.equal(await pinOf(), null);
+      await app.services.settings.set('ldap.schema.pin-attr', '', 'test');
     });
   });
 }

@@ -11,6 +11,8 @@ import { SpoolError } from '../errors.ts';
 export interface SecretBox {
   seal(plain: string): string;
   open(sealed: string): string;
+  /** A key for one purpose (HKDF-SHA256 of the secret key, RFC 5869), so no two uses ever share key material. */
+  subkey(purpose: string): Buffer;
 }
 
 const PREFIX = 'enc:v1:';
@@ -23,6 +25,9 @@ export function createSecretBox(key: Buffer): SecretBox {
       const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
       return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+    },
+    subkey(purpose) {
+      return Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), `spool:${purpose}`, 32));
     },
     open(sealed) {
       if (!sealed.startsWith(PREFIX)) throw new SpoolError('config.secret_unreadable', 'A stored secret is not in the expected format.');

@@ -45,6 +45,7 @@ export const NO_DETAILS: Readonly<UserDetails> = Object.freeze({ fullName: '', e
 export function slimUser(u: SourceUser, s: SlimTarget | undefined): SourceUser {
   if (!s || s.sourceId !== u.sourceId || s.username !== u.username || s.usernameAlias !== u.usernameAlias || s.dn !== u.dn || s.disabled !== u.disabled) return u;
   if ((!u.keepCard && u.details.cardNumber !== s.cardNumber) || (!u.keepCard2 && u.details.cardNumber2 !== s.cardNumber2)) return u;
+  if (u.pinHash !== undefined && u.pinHash !== s.pinHash) return u;
   if (detailsFingerprint(u.details) !== s.fingerprint) return u;
   return { sourceId: s.sourceId, username: s.username, usernameAlias: s.usernameAlias, dn: s.dn, details: NO_DETAILS as UserDetails, disabled: s.disabled, same: true };
 }
@@ -57,6 +58,7 @@ export interface SlimTarget {
   fingerprint: number;
   cardNumber: string | null;
   cardNumber2: string | null;
+  pinHash: string | null;
   disabled: boolean;
 }
 

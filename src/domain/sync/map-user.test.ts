@@ -65,3 +65,18 @@ describe('mapping a directory entry to a user', () => {
     assert.ok(r.ok && r.user.details.homeDir === 'DATA:\\home\\u');
   });
 });
+
+describe('directory PINs', () => {
+  const digest = (pin: string): string => `d(${pin})`;
+  test('stored as the digest the service supplies; an entry without a PIN clears it; no PIN attribute leaves PINs alone', () => {
+    const withPin = mapDirectoryUser(input({ sAMAccountName: ['a'], extensionAttribute1: [' 4711 '] }), { ...MAP, pin: { attr: 'extensionAttribute1', digest } });
+    assert.ok(withPin.ok);
+    assert.equal(withPin.user.pinHash, 'd(4711)');
+    const without = mapDirectoryUser(input({ sAMAccountName: ['a'] }), { ...MAP, pin: { attr: 'extensionAttribute1', digest } });
+    assert.ok(without.ok);
+    assert.equal(without.user.pinHash, null);
+    const unmanaged = mapDirectoryUser(input({ sAMAccountName: ['a'], extensionAttribute1: ['4711'] }), MAP);
+    assert.ok(unmanaged.ok);
+    assert.equal(unmanaged.user.pinHash, undefined);
+  });
+});

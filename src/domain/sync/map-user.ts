@@ -27,6 +27,8 @@ export interface UserFieldMap {
   stableId: string;
   cardSteps: readonly CardStep[];
   card2Steps: readonly CardStep[];
+  /** PIN attribute and how a PIN is stored (a keyed digest, see security/pins.ts); both null: PINs not synced. */
+  pin?: { attr: string; digest: (pin: string) => string } | null;
 }
 
 export interface DirectoryUserInput {
@@ -174,6 +176,10 @@ export function mapDirectoryUser(input: DirectoryUserInput, map: UserFieldMap): 
     },
     disabled: input.disabled,
   };
+  if (map.pin) {
+    const pin = firstText(input, map.pin.attr);
+    user.pinHash = pin ? map.pin.digest(pin) : null;
+  }
   if (c1.keep) user.keepCard = true;
   if (c2.keep) user.keepCard2 = true;
   return { ok: true, user, warnings };

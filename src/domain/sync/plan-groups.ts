@@ -150,35 +150,59 @@ export function planGroups(
     counts.groups.removed++;
   }
 
-  // Memberships of every kept group: desired (direct + nested) against stored.
+  // Memberships of every kept group: desired (direct + nested) against stored. 650,000 memberships go through
+  // here on every full sync, so the desired set is marked in typed arrays indexed by user reference instead of a
+  // Map per group: want[u] = 0 (not wanted), 1 (via a nested group) or 2 (direct); -1 once matched to a stored row.
+  let maxStoreId = 0;
+  for (const s of store.users) if (s.id > maxStoreId) maxStoreId = s.id;
+  for (const [, cur] of store.memberships) for (let k = 0; k < cur.userIds.length; k++) if (cur.userIds[k]! > maxStoreId) maxStoreId = cur.userIds[k]!;
+  // Members known only to the store (an incremental sync loads only the users it touches) come as -storeId.
+  for (const g of groups) for (const m of g.members) if (-m > maxStoreId) maxStoreId = -m;
+  for (let i = 0; i < userRef.length; i++) if (userRef[i]! > maxStoreId) maxStoreId = userRef[i]!;
+  let minRef = 0;
+  for (let i = 0; i < userRef.length; i++) if (userRef[i]! < minRef) minRef = userRef[i]!;
+  const wantStored = new Int8Array(maxStoreId + 1);
+  const wantNew = new Int8Array(-minRef + 1);
+  const wantOf = (u: number): number => (u > 0 ? wantStored[u]! : wantNew[-u]!);
+  const setWant = (u: number, v: number): void => {
+    if (u > 0) wantStored[u] = v;
+    else wantNew[-u] = v;
+  };
+  const order: number[] = [];
   groups.forEach((g, i) => {
     const ref = groupRef.get(i);
     if (ref === undefined) return;
-    const desired = new Map<number, number>();
+    order.length = 0;
     for (let k = 0; k < g.members.length; k++) {
       const m = g.members[k]!;
       const u = m >= 0 ? userRef[m] ?? 0 : -m;
       if (!u || (u > 0 && deleted.has(u))) continue;
-      const d = g.direct[k] ?? 0;
-      if ((desired.get(u) ?? -1) < d) desired.set(u, d);
+      const w = (g.direct[k] ?? 0) + 1;
+      const had = wantOf(u);
+      if (had === 0) order.push(u);
+      if (had < w) setWant(u, w);
     }
     const current = ref > 0 ? store.memberships.get(ref) : undefined;
     const change: MembershipChange = { group: ref, groupName: g.name, add: [], addDirect: [], remove: [], setDirect: [] };
     if (current) {
       for (let k = 0; k < current.userIds.length; k++) {
         const id = current.userIds[k]!;
-        const want = desired.get(id);
-        if (want === undefined) {
-          if (!deleted.has(id)) change.remove.push(id);
+        const want = wantStored[id]!;
+        if (want <= 0) {
+          if (want === 0 && !deleted.has(id)) change.remove.push(id);
         } else {
-          if (want !== current.direct[k]) change.setDirect.push([id, want]);
-          desired.delete(id);
+          if (want - 1 !== current.direct[k]) change.setDirect.push([id, want - 1]);
+          wantStored[id] = -1;
         }
       }
     }
-    for (const [u, d] of desired) {
-      change.add.push(u);
-      change.addDirect.push(d);
+    for (const u of order) {
+      const w = wantOf(u);
+      if (w > 0) {
+        change.add.push(u);
+        change.addDirect.push(w - 1);
+      }
+      setWant(u, 0);
     }
     if (change.add.length || change.remove.length || change.setDirect.length) {
       out.memberships.push(change);

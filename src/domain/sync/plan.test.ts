@@ -22,7 +22,7 @@ function su(name: string, sid = `sid-${name}`, over: Partial<SourceUser> = {}): 
 function stored(id: number, u: SourceUser, over: Partial<StoreUser> = {}): StoreUser {
   return {
     id, username: u.username, usernameAlias: u.usernameAlias, source: 'ldap', sourceName: 'primary', sourceId: u.sourceId, dn: u.dn,
-    fingerprint: detailsFingerprint(u.details), cardNumber: u.details.cardNumber, cardNumber2: u.details.cardNumber2,
+    fingerprint: detailsFingerprint(u.details), cardNumber: u.details.cardNumber, cardNumber2: u.details.cardNumber2, pinHash: u.pinHash ?? null,
     disabled: false, disabledReason: null, disabledAt: null, ...over,
   };
 }
@@ -34,6 +34,17 @@ const st = (users: StoreUser[], groups: StoreGroup[] = [], memberships = new Map
 /** Twenty users synced earlier, all unchanged: a base for the cases below. */
 const base = Array.from({ length: 20 }, (_, i) => su(`u${i}`));
 const baseStore = base.map((u, i) => stored(i + 1, u));
+
+describe('planSync: directory PINs', () => {
+  test('a new, changed or removed PIN is written; the same PIN, or PINs not synced, change nothing', () => {
+    const store = base.map((u, i) => stored(i + 1, u, i === 1 ? { pinHash: 'old' } : i === 2 ? { pinHash: 'same' } : {}));
+    const users = base.map((u, i) => (i === 0 ? { ...u, pinHash: 'new' } : i === 1 ? { ...u, pinHash: null } : i === 2 ? { ...u, pinHash: 'same' } : u));
+    const p = planSync(src(users), st(store), OPT);
+    assert.deepEqual(p.userUpdates.map((x) => [x.user.username, x.writePin, x.changes]), [['u0', true, ['pin']], ['u1', true, ['pin']]]);
+    assert.equal(p.userUpdates[1]!.user.pinHash, null);
+    assert.equal(p.counts.users.unchanged, 18);
+  });
+});
 
 describe('planSync: users', () => {
   test('first sync adds everyone; a second sync of the same source changes nothing', () => {

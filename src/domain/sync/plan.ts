@@ -55,7 +55,9 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   // 1. Entries that cannot be used: the same stable id twice, or two entries claiming one username.
   const usable = new Uint8Array(n);
   const sourceIds = new Set<string>();
-  const byName = new Map<string, number[]>();
+  // First entry per username; a list only for the (rare) names claimed twice: no array per user.
+  const byName = new Map<string, number>();
+  const claimedTwice = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     const u = users[i]!;
     if (sourceIds.has(u.sourceId)) {
@@ -64,12 +66,11 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     }
     sourceIds.add(u.sourceId);
     usable[i] = 1;
-    const list = byName.get(u.username);
-    if (list) list.push(i);
-    else byName.set(u.username, [i]);
+    const first = byName.get(u.username);
+    if (first === undefined) byName.set(u.username, i);
+    else (claimedTwice.get(u.username) ?? claimedTwice.set(u.username, [first]).get(u.username)!).push(i);
   }
-  for (const [name, idxs] of byName) {
-    if (idxs.length < 2) continue;
+  for (const [name, idxs] of claimedTwice) {
     for (const i of idxs) {
       usable[i] = 0;
       protectedIds.add(users[i]!.sourceId);
@@ -134,10 +135,16 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   const taken = new Map<string, StoreUser>();
   for (const s of store.users) if (!matched.has(s.id)) taken.set(s.username, s);
   const finalName: Array<string | undefined> = new Array(n);
+  let renames = 0;
   for (let i = 0; i < n; i++) {
     if (!usable[i] || skip[i] || !matchOf[i]) continue;
     const u = users[i]!;
     const s = storeById.get(matchOf[i]!)!;
+    if (u.username === s.username) {
+      finalName[i] = u.username;
+      continue;
+    }
+    renames++;
     const holder = taken.get(u.username);
     if (u.username !== s.username && holder) {
       issues.push({ level: 'error', code: 'sync.rename_conflict', message: `User "${s.username}" was renamed to "${u.username}" in the directory, but that name belongs to ${holderLabel(holder)}; the old name was kept.`, entry: u.dn ?? s.username });
@@ -145,7 +152,8 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     } else finalName[i] = u.username;
   }
   // A kept old name can collide with another user's new name: that rename waits too (repeat until stable).
-  for (let pass = 0; pass < 5; pass++) {
+  // Without renames every final name is a stored one, unique already.
+  for (let pass = 0; renames > 0 && pass < 5; pass++) {
     const owner = new Map<string, number>();
     let changed = false;
     for (let i = 0; i < n; i++) {
@@ -166,8 +174,9 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     }
     if (!changed) break;
   }
-  const finalNames = new Set<string>();
-  for (const f of finalName) if (f !== undefined) finalNames.add(f);
+  // Names in use after this sync, needed only when there are new users (built on the first one).
+  let finalNamesSet: Set<string> | undefined;
+  const finalNames = (): Set<string> => (finalNamesSet ??= new Set(finalName.filter((f): f is string => f !== undefined)));
 
   // 4. Adds and updates.
   const userAdds: UserAdd[] = [];
@@ -180,12 +189,12 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     if (!matchOf[i]) {
       if (u.disabled && !opt.importDisabled) continue;
       const holder = taken.get(u.username);
-      if (holder || finalNames.has(u.username)) {
+      if (holder || finalNames().has(u.username)) {
         counts.users.skipped++;
         issues.push({ level: 'error', code: 'sync.username_taken', message: `Entry "${u.dn ?? u.sourceId}" maps to username "${u.username}", which belongs to ${holder ? holderLabel(holder) : 'another directory user'}; it was not imported.`, entry: u.dn ?? u.username });
         continue;
       }
-      finalNames.add(u.username);
+      finalNames().add(u.username);
       const ref = -(userAdds.length + 1);
       userAdds.push({ ref, user: aliasOf(i) === u.usernameAlias ? u : { ...u, usernameAlias: aliasOf(i) } });
       userRef[i] = ref;
@@ -206,6 +215,8 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     if (writeCard) changes.push('cardNumber');
     const writeCard2 = compare && !u.keepCard2 && u.details.cardNumber2 !== s.cardNumber2;
     if (writeCard2) changes.push('cardNumber2');
+    const writePin = compare && u.pinHash !== undefined && u.pinHash !== s.pinHash;
+    if (writePin) changes.push('pin');
     if (alias !== s.usernameAlias) changes.push('usernameAlias');
     if (u.dn !== s.dn) changes.push('dn');
     const isRelink = relink[i] === 1 || s.sourceId !== u.sourceId || (s.sourceName ?? 'primary') !== opt.sourceName;
@@ -221,7 +232,7 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     if (rename) changes.unshift('username');
     userUpdates.push({
       id: s.id, from: s.username, user: { ...u, username: name, usernameAlias: alias },
-      rename, changes, enable, disable, relink: isRelink, writeCard, writeCard2, writeDetails,
+      rename, changes, enable, disable, relink: isRelink, writeCard, writeCard2, writeDetails, writePin,
     });
     if (disable) counts.users.disabled++;
     else if (rename) counts.users.renamed++;

@@ -34,6 +34,11 @@ export interface SourceUser {
   /** Disabled in the directory. */
   disabled: boolean;
   /**
+   * Keyed digest of the directory PIN (security/pins.ts); null when the entry has none; absent when no PIN
+   * attribute is configured (PINs are then Spool's own business and never touched).
+   */
+  pinHash?: string | null;
+  /**
    * Set by the reader when the entry is identical to the stored user with the same stable id (see slimUser): the
    * record then shares the stored user's strings and carries no details, so an unchanged directory costs little memory.
    */
@@ -82,6 +87,8 @@ export interface StoreUser {
   fingerprint: number;
   cardNumber: string | null;
   cardNumber2: string | null;
+  /** Stored PIN digest (directory PINs) or hash (PINs set in Spool). */
+  pinHash: string | null;
   disabled: boolean;
   disabledReason: string | null;
   disabledAt: string | null;
@@ -154,6 +161,8 @@ export interface UserUpdate {
   writeCard: boolean;
   writeCard2: boolean;
   writeDetails: boolean;
+  /** The directory's PIN changed (or appeared, or went away): write user.pinHash. */
+  writePin: boolean;
 }
 
 export interface UserDisable {

@@ -113,7 +113,6 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(part.length);
   }
 
-  const T0 = performance.now(); // TMP
   // 3. New users with their accounts, initial credit decided by the groups they join.
   const userId = new Map<number, number>();
   const policies = new Map<number, GroupAccountPolicy>();
@@ -131,11 +130,11 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   for (const part of chunks(plan.userAdds, batch)) {
     await tx(db, async (trx) => {
       const rows = await insertMany(trx, engine, 'users',
-        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at'],
+        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash'],
         part.map(({ user: u }) => [
           u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
           u.details.cardNumber, u.details.cardNumber2, u.details.homeDir, u.disabled ? 1 : 0, u.disabled ? now : null, u.disabled ? 'source' : null,
-          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now,
+          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null,
         ]), { returning: ['id', 'username'] });
       const ids = new Map(rows.map((r) => [String(r.username), Number(r.id)]));
       const accounts: unknown[][] = [];
@@ -154,7 +153,6 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(part.length);
   }
 
-  const T1 = performance.now(); // TMP
   // 4. Memberships, about ten user batches' worth (20,000 by default) per transaction. Added pairs of all groups
   // go into one insertMany per transaction (full-size statements instead of a short one per group).
   const gid = (ref: number): number | undefined => (ref > 0 ? ref : groupId.get(ref));
@@ -194,7 +192,6 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   }
   await runInTx();
 
-  if (process.env.SPOOL_SYNC_DEBUG) console.error('TMP users', (T1 - T0).toFixed(0), 'memberships', (performance.now() - T1).toFixed(0));
   // 5. Deletions last: users missing for longer than the grace period, and groups gone from the directory.
   for (const part of chunks(plan.userDeletes, 10_000)) {
     await tx(db, (trx) => deleteWhereIn(trx, engine, 'users', 'id', part.map((d) => d.id)));
@@ -231,6 +228,7 @@ function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined
   }
   if (u.writeCard) set.cardNumber = d.cardNumber;
   if (u.writeCard2) set.cardNumber2 = d.cardNumber2;
+  if (u.writePin) set.pinHash = u.user.pinHash ?? null;
   if (u.relink) Object.assign(set, { source: 'ldap', sourceName: ctx.sourceName, sourceId: u.user.sourceId });
   if (u.disable) Object.assign(set, { disabled: 1, disabledAt: ctx.now, disabledReason: 'source' });
   if (u.enable) Object.assign(set, { disabled: 0, disabledAt: null, disabledReason: null });

@@ -140,9 +140,11 @@ export function enabledSourceNames(settings: Settings): SourceName[] {
   return out;
 }
 
-export function userFieldMap(src: LdapSource): UserFieldMap {
+/** `pinDigest`: how PINs are stored (security/pins.ts); without it PINs are not read even if an attribute is set. */
+export function userFieldMap(src: LdapSource, pinDigest?: (pin: string) => string): UserFieldMap {
   const s = src.schema;
   return {
+    pin: s.pinAttr && pinDigest ? { attr: s.pinAttr, digest: pinDigest } : null,
     username: s.usernameAttr,
     usernameAlias: s.usernameAliasAttr,
     fullName: s.fullNameAttr,

@@ -42,6 +42,8 @@ export interface ReadOptions {
   /** 'all': read every group; 'none': skip groups; 'if-changed': read them all if any changed since the cursor. */
   groups: 'all' | 'none' | 'if-changed';
   onProgress?: ((p: ReadProgress) => void) | undefined;
+  /** Stores directory PINs (see userFieldMap). */
+  pinDigest?: ((pin: string) => string) | undefined;
   /** Stop after this many users. */
   userLimit?: number | undefined;
   /** Replaces each mapped user before it is kept (full syncs: slimUser against the stored user). */
@@ -103,6 +105,8 @@ export async function resolveGroupDns(conn: LdapConnection, src: LdapSource, ref
   return out;
 }
 
+const NONE: string[] = [];
+
 /** Adapts an entry to the mapper without a closure per entry. */
 class EntryInput implements DirectoryUserInput {
   constructor(private readonly e: LdapEntry, public readonly stableId: string | undefined, public readonly disabled: boolean) {}
@@ -110,7 +114,12 @@ class EntryInput implements DirectoryUserInput {
     return this.e.dn;
   }
   get(attr: string): string[] {
-    return all(this.e, attr);
+    // Values arrive as strings unless they are not UTF-8: hand the array over as it is (the mapper only reads it)
+    // rather than copying it for every field of every entry.
+    const vals = this.e.attrs.get(attr.toLowerCase());
+    if (!vals) return NONE;
+    for (const v of vals) if (typeof v !== 'string') return all(this.e, attr);
+    return vals as string[];
   }
 }
 
@@ -122,9 +131,12 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   const protectedGroupIds: string[] = [];
   const users: SourceUser[] = [];
   const byDn = new Map<string, number>();
+  // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
+  // building a comparison key for each of 650,000 values.
+  const byExactDn = new Map<string, number>();
   const byName = new Map<string, number>();
   const excludeKeys = src.excludeOus.map(dnKey);
-  const fields = userFieldMap(src);
+  const fields = userFieldMap(src, opts.pinDigest);
   let count = 0;
   let maxChange: string | null = null;
   let excluded = 0;
@@ -161,6 +173,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     }
     for (const w of r.warnings) issues.push(w);
     byDn.set(key, count);
+    byExactDn.set(e.dn, count);
     const u = opts.slim ? opts.slim(r.user) : r.user;
     if (!byName.has(u.username)) byName.set(u.username, count);
     if (onUser) onUser(u);
@@ -194,7 +207,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   }
   let groups: RawGroup[] | null = null;
   if (readGroups) {
-    const g = await readGroupEntries(conn, src, { byDn, byName, issues, protectedGroupIds, onGroup: () => {
+    const g = await readGroupEntries(conn, src, { byDn, byExactDn, byName, issues, protectedGroupIds, onGroup: () => {
       groupCount++;
       if (groupCount % 200 === 0) progress('groups');
     } });

@@ -26,6 +26,7 @@ export interface SyncWorkerInput {
     allowMassDelete: boolean;
     cursor: SourceCursor | undefined;
     defaults: InitialAccount;
+    pinKey: string;
   };
 }
 
@@ -52,7 +53,7 @@ const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 48;
  * makes the worker run out of memory, and the pass is then redone in the main thread (writes are idempotent).
  */
 export function oldGenerationMb(knownUsers: number): number {
-  return Math.min(4096, Math.max(192, 96 + Math.round(knownUsers * Number(process.env.TMP_OLD ?? 0.0015))));
+  return Math.min(4096, Math.max(192, 96 + Math.round(knownUsers * 0.0015)));
 }
 
 /**

@@ -9,6 +9,7 @@ import { slimUser } from '../../domain/sync/fingerprint.ts';
 import type { PlanStop, SourceUser, StoreMembers, StoreSnapshot, StoreUser, SyncCounts, SyncIssue, SyncMode } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
+import { directoryPinDigester } from '../../security/pins.ts';
 import { applyPlan } from './apply-plan.ts';
 import type { SourceCursor } from './cursor.ts';
 import { changedSinceClause } from './cursor.ts';
@@ -29,6 +30,8 @@ export interface SourceRunOptions {
   cursor: SourceCursor | undefined;
   settings: Record<string, unknown>;
   defaults: InitialAccount;
+  /** Subkey for directory PIN digests, base64 (plain data: it crosses to the sync worker). */
+  pinKey: string;
   log: (l: SyncLogLine) => void;
   onPhase: (phase: string, extra?: Partial<{ usersRead: number; groupsRead: number; applied: number; toApply: number }>) => void;
 }
@@ -63,6 +66,8 @@ interface Read {
   fellBack: string | null;
 }
 
+const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => directoryPinDigester(Buffer.from(o.pinKey, 'base64'));
+
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
   o.onPhase('loading store');
   const store = await loadFullSnapshot(o.db, o.engine, src.name, src.syncGroups);
@@ -73,7 +78,7 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
     const own = new Map<string, StoreUser>();
     for (const u of store.users) if (u.sourceId && u.source === 'ldap' && (u.sourceName ?? 'primary') === src.name) own.set(u.sourceId, u);
     const slim = (u: SourceUser): SourceUser => slimUser(u, own.get(u.sourceId));
-    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, slim });
+    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, slim, pinDigest: pinDigestOf(o) });
     const result = finishSnapshot(raw, src, resolverFromUsers(store.users, src.name));
     return { result, store, url: conn.url, startUsn, mode: 'full', fellBack };
   } finally {
@@ -96,7 +101,7 @@ async function readIncremental(src: LdapSource, o: SourceRunOptions, onProgress:
       const groups = await loadGroups(o.db);
       const knownGroupStamps = new Map(groups.filter((g) => g.source === 'ldap' && (g.sourceName ?? 'primary') === src.name && g.sourceId && g.changed).map((g) => [g.sourceId!, g.changed!]));
       const result = await readSource(conn, src, {
-        now: o.now, changedSince: c.clause, knownGroupStamps, groups: src.syncGroups || src.importMode === 'groups' ? 'if-changed' : 'none', resolver: () => resolverFromDb(o.db, src.name), onProgress,
+        now: o.now, changedSince: c.clause, knownGroupStamps, pinDigest: pinDigestOf(o), groups: src.syncGroups || src.importMode === 'groups' ? 'if-changed' : 'none', resolver: () => resolverFromDb(o.db, src.name), onProgress,
       });
       o.onPhase('loading store');
       const su = result.snapshot.users;

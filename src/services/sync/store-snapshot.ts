@@ -15,7 +15,7 @@ import type { StoreResolver } from './read-directory.ts';
 
 const USER_COLUMNS = [
   'id', 'username', 'usernameAlias', 'source', 'sourceName', 'sourceId', 'ldapDn', 'fullName', 'email', 'otherEmails',
-  'department', 'office', 'homeDir', 'cardNumber', 'cardNumber2', 'disabled', 'disabledReason', 'disabledAt',
+  'department', 'office', 'homeDir', 'cardNumber', 'cardNumber2', 'pinHash', 'disabled', 'disabledReason', 'disabledAt',
 ] as const;
 type Row = Pick<UserRow, (typeof USER_COLUMNS)[number]>;
 
@@ -44,6 +44,7 @@ export function toStoreUser(r: Row): StoreUser {
     fingerprint: detailsFingerprint({ fullName: r.fullName, email: r.email, otherEmails: r.otherEmails === '[]' ? [] : parseList(r.otherEmails), department: r.department, office: r.office, homeDir: r.homeDir }),
     cardNumber: r.cardNumber,
     cardNumber2: r.cardNumber2,
+    pinHash: r.pinHash,
     disabled: r.disabled === 1,
     disabledReason: common(r.disabledReason),
     disabledAt: r.disabledAt,
@@ -62,7 +63,7 @@ export async function loadAllUsers(db: Db): Promise<StoreUser[]> {
   while (true) {
     const rows = await rawRows(db, `
       select id, username, username_alias, source, source_name, source_id, ldap_dn, full_name, email, other_emails, department, office,
-             home_dir, card_number, card_number2, disabled, disabled_reason, disabled_at
+             home_dir, card_number, card_number2, disabled, disabled_reason, disabled_at, pin_hash
       from users where id > ? order by id limit 20000`, [after]);
     for (const r of rows) {
       out.push(toStoreUser({
@@ -70,6 +71,7 @@ export async function loadAllUsers(db: Db): Promise<StoreUser[]> {
         sourceId: r[5] as string | null, ldapDn: r[6] as string | null, fullName: r[7] as string, email: r[8] as string | null, otherEmails: r[9] as string,
         department: r[10] as string | null, office: r[11] as string | null, homeDir: r[12] as string | null, cardNumber: r[13] as string | null,
         cardNumber2: r[14] as string | null, disabled: Number(r[15]), disabledReason: r[16] as string | null, disabledAt: r[17] as string | null,
+        pinHash: r[18] as string | null,
       }));
     }
     if (rows.length < 20_000) return out;

@@ -3,6 +3,7 @@
  * settings in turn, a syncRuns row with counts and a log an admin can read, live progress for the console.
  * A dry run reads and plans only: it writes nothing at all (no run row, no lease, no cursor).
  */
+import { DIRECTORY_PIN_PURPOSE } from '../../security/pins.ts';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { addCounts, emptyCounts, type SyncCounts, type SyncIssue, type SyncMode } from '../../domain/sync/types.ts';
@@ -183,6 +184,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
         progress.runId = runId;
       }
       const previous = requested === 'incremental' ? await lastCursor() : {};
+      const pinKey = deps.secrets.subkey(DIRECTORY_PIN_PURPOSE).toString('base64');
       const defaults = { balanceCents: Number(snapshot['sync.initial-credit-cents']), restricted: Boolean(snapshot['sync.initial-restricted']) };
       for (const src of sources) {
         progress.source = src.name;
@@ -195,7 +197,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
           void persistProgress(progress);
         };
         try {
-          const base = { now: deps.clock(), actor, mode: requested, dryRun, allowMassDelete: Boolean(opts.allowMassDelete), cursor: previous[src.name], defaults };
+          const base = { now: deps.clock(), actor, mode: requested, dryRun, allowMassDelete: Boolean(opts.allowMassDelete), cursor: previous[src.name], defaults, pinKey };
           const known = await useWorker(requested);
           const viaWorker = known !== null && storeLocation
             ? await runSourceInWorker({ store: storeLocation, settings: snapshot, source: src.name, options: { ...base, now: base.now.toISOString() } }, known, { log, onPhase })
