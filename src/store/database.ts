@@ -67,6 +67,10 @@ function openSqlite(dataDir: string): Store {
   native.pragma('foreign_keys = ON');
   native.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across process crashes, fast commits
   native.pragma('busy_timeout = 10000'); // the CLI and the server share the file
+  // Statement journals (kept so that one failing row of a multi-row INSERT can be undone inside a transaction)
+  // and temporary B-trees in memory: in files under /var/tmp a first sync of 100,000 users wrote 1.2 GB to them in
+  // 637,000 pwrite calls.
+  native.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }), plugins: [new CamelCasePlugin()] });
   const rawStatements = new Map<string, SqliteDatabase.Statement>();
   registerRawRowReader(db, async (text, params) => {

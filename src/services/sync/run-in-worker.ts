@@ -45,7 +45,7 @@ export type SyncWorkerMessage =
 const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker.mjs', import.meta.url);
 
 /** Young generation of the worker (V8 splits it into semi-spaces of a third each). */
-const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 48;
+const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 96;
 
 /**
  * Old generation of the worker. V8 lets a heap grow to several times its live size before collecting; a cap sized
