@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       const r = await run(process.execPath, [BIN, 'sync', 'now', '--json', ...extra], env);
       if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr}\n${r.stdout}`);
       const json = JSON.parse(r.stdout) as Record<string, Record<string, number>>;
-      if (process.env.SPOOL_SYNC_DEBUG) log(r.stderr.split('\n').filter((l) => l.startsWith('[sync')).join('\n'));
+      if (process.env.SPOOL_SYNC_DEBUG) log(r.stderr.split('\n').filter((l) => l.startsWith('[sync') || l.startsWith('[cli')).join('\n'));
       log(`${label}: ${fmt(r.ms)} (sync itself ${fmt(Number(json.durationMs))}), peak RSS ${r.rssMb.toFixed(0)} MB, users ${JSON.stringify(json.users)}, memberships ${JSON.stringify(json.memberships)}`);
       return { ...r, json };
     };

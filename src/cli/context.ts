@@ -11,10 +11,18 @@ export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   const config = loadConfig();
   // Logs go to stderr so stdout stays clean for --json output.
   const log = createLogger(process.env.SPOOL_LOG_LEVEL ?? 'warn', process.stderr);
+  // SPOOL_CLI_TIMING=1: milliseconds since the process started at each step, on stderr (start-up tuning, benchmarks).
+  const t = (step: string): void => {
+    if (process.env.SPOOL_CLI_TIMING) process.stderr.write(`[cli] ${performance.now().toFixed(0)} ms ${step}\n`);
+  };
+  t('modules loaded');
   const app = await createApp({ config, log });
+  t('app ready');
   try {
     return await fn(app);
   } finally {
+    t('command done');
     await app.close();
+    t('closed');
   }
 }
