@@ -20,3 +20,13 @@ test('bad values and unknown keys are refused with what is wrong', () => {
   assert.throws(() => parseSettingValue('ldap.bogus', 'x'), { code: 'config.unknown_key' });
   assert.throws(() => parseSettingValue('sync.delete-protection-percent', '-1'), { code: 'config.invalid_value' });
 });
+
+test('schema attribute overrides must be attribute names (RFC 4512) or empty', () => {
+  assert.equal(parseSettingValue('ldap.schema.pin-attr', 'extensionAttribute1'), 'extensionAttribute1');
+  assert.equal(parseSettingValue('ldap2.schema.card-number-attr', 'userCertificate;binary'), 'userCertificate;binary');
+  assert.equal(parseSettingValue('ldap.schema.username-attr', '1.2.840.113556.1.4.221'), '1.2.840.113556.1.4.221');
+  assert.equal(parseSettingValue('ldap.schema.pin-attr', ''), '');
+  assert.throws(() => parseSettingValue('ldap.schema.pin-attr', 'bad attr!'), /attribute name/);
+  assert.throws(() => parseSettingValue('ldap.schema.email-attr', '(mail=*)'), /attribute name/);
+  assert.equal(parseSettingValue('ldap.schema.user-filter', '(objectClass=person)'), '(objectClass=person)', 'filters are not attribute names');
+});

@@ -76,6 +76,12 @@ def({ key: 'scim.card-number-attribute', kind: 'string', default: 'urn:ietf:para
 def({ key: 'server.public-url', kind: 'string', default: '', description: 'URL users and Entra reach this server at (e.g. https://print.example.edu:9192); used for the SCIM tenant URL.' });
 def({ key: 'auth.session-minutes', kind: 'int', min: 5, max: 7 * 24 * 60, default: 480, description: 'Minutes a console or portal session stays valid.' });
 
+/** An LDAP attribute description (RFC 4512 §2.5): a name or an OID, with options such as ";binary". */
+function checkAttributeName(v: unknown): string | null {
+  const s = String(v);
+  return s === '' || /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$/.test(s) ? null : 'use an attribute name such as employeeNumber or extensionAttribute1 (letters, digits and hyphens)';
+}
+
 /** Names of the per-field schema overrides (ldap.schema.<field>). Kept in step with the LDAP presets. */
 export const LDAP_SCHEMA_FIELDS = [
   'user-filter', 'group-filter', 'username-attr', 'username-alias-attr', 'full-name-attr', 'given-name-attr', 'surname-attr',
@@ -85,7 +91,10 @@ export const LDAP_SCHEMA_FIELDS = [
 ] as const;
 for (const prefix of ['ldap', 'ldap2']) {
   for (const field of LDAP_SCHEMA_FIELDS) {
-    def({ key: `${prefix}.schema.${field}`, kind: 'string', default: '', description: `Override of the server type's ${field.replace(/-/g, ' ')} (empty: use the preset).` });
+    def({
+      key: `${prefix}.schema.${field}`, kind: 'string', default: '', description: `Override of the server type's ${field.replace(/-/g, ' ')} (empty: use the preset).`,
+      ...(field.endsWith('-attr') ? { check: checkAttributeName } : {}),
+    });
   }
 }
 
