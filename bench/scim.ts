@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,16 +113,37 @@ async function serve(dataDir: string, token: string): Promise<void> {
   const body = JSON.parse(sample.body) as unknown;
   const bare = Fastify();
   bare.get('/bare', async () => body);
+  // Diagnostic (w): the HTTP floor of (d), a JSON body parsed and a 204.
+  bare.addContentTypeParser('application/scim+json', { parseAs: 'string' }, bare.getDefaultJsonParser('error', 'error'));
+  bare.patch('/bare', async (_req, reply) => reply.code(204).send());
   await bare.listen({ host: '127.0.0.1', port: 0 });
   const port = (s: typeof bare.server): number => (s.address() as { port: number }).port;
   process.stdout.write(JSON.stringify({ spool: port(http.server), bare: port(bare.server), bytes: sample.body.length }) + '\n');
   // "cpu" on stdin: report this process's CPU time so far (µs), to compute CPU per request of a phase.
+  // "profile DIR/NAME": start a CPU profile, or write the running one to DIR/NAME.cpuprofile (SPOOL_BENCH_PROFILE).
+  let profiler: Session | undefined;
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'cpu') {
       const u = process.cpuUsage();
       process.stdout.write(JSON.stringify({ cpu: u.user + u.system }) + '\n');
+    } else if (line.startsWith('profile ')) {
+      void toggleProfile(line.slice('profile '.length)).then(() => process.stdout.write('{}\n'));
     }
   });
+  async function toggleProfile(file: string): Promise<void> {
+    if (!profiler) {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 }); // µs
+      await profiler.post('Profiler.start');
+      return;
+    }
+    const { profile } = await profiler.post('Profiler.stop');
+    fs.writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
+    profiler.disconnect();
+    profiler = undefined;
+  }
   process.stdin.on('end', () => {
     void Promise.all([http.close(), bare.close()]).then(() => app.close()).then(() => process.exit(0));
   });
@@ -131,12 +153,16 @@ const SKIPPED: Measured = { cpuPerRequest: NaN, requests: { average: NaN, p50: N
 const rand = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo + 1));
 
 let serverCpu: () => Promise<number> = () => Promise.resolve(0);
+/** Starts (first call) or writes (second call) a CPU profile of the server process; a no-op unless SPOOL_BENCH_PROFILE is set. */
+let serverProfile: (name: string) => Promise<void> = () => Promise.resolve();
 
 async function run(title: string, url: string, opts: Record<string, unknown>, seconds = PHASE_SECONDS): Promise<Measured> {
+  if (title) await serverProfile(title);
   const before = await serverCpu();
   const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, ...opts });
   const done = Object.values(r.statusCodeStats ?? {}).reduce((n, v) => n + Number(v.count), 0);
   const cpuPerRequest = done ? ((await serverCpu()) - before) / done : NaN;
+  if (title) await serverProfile(title);
   if (title) {
     const codes = Object.entries(r.statusCodeStats ?? {}).map(([c, v]) => `${c}×${v.count}`).join(' ');
     console.log(`${title.padEnd(48)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${String(r.latency.p50).padStart(3)} ms   p99 ${String(r.latency.p99).padStart(3)} ms   server CPU ${cpuPerRequest.toFixed(0).padStart(5)} µs/req   [${codes}${r.errors ? ` errors×${r.errors}` : ''}]`);
@@ -155,9 +181,7 @@ async function main(): Promise<void> {
     await app.close();
     console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    // SPOOL_BENCH_PROFILE=dir writes a CPU profile of the server process there (for finding hot spots).
-    const profile = process.env.SPOOL_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SPOOL_BENCH_PROFILE}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', import.meta.filename, '--serve', dataDir, token], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--serve', dataDir, token], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const nextLine = async (): Promise<string> => {
       const r = await lines.next();
@@ -169,6 +193,16 @@ async function main(): Promise<void> {
       child.stdin.write('cpu\n');
       return (JSON.parse(await nextLine()) as { cpu: number }).cpu;
     };
+    // SPOOL_BENCH_PROFILE=dir writes a CPU profile of the server process per phase there, e.g. dir/b.cpuprofile
+    // (for finding hot spots; profiling adds its own cost to the µs/req column).
+    const profileDir = process.env.SPOOL_BENCH_PROFILE;
+    if (profileDir) {
+      fs.mkdirSync(profileDir, { recursive: true });
+      serverProfile = async (title) => {
+        child.stdin.write(`profile ${path.resolve(profileDir, /^\((\w)\)/.exec(title)?.[1] ?? 'phase')}\n`);
+        await nextLine();
+      };
+    }
     const base = `http://127.0.0.1:${ports.spool}`;
     const auth = { authorization: `Bearer ${token}` };
     const json = { ...auth, 'content-type': 'application/scim+json' };
@@ -179,9 +213,10 @@ async function main(): Promise<void> {
     const want = (phase: string): boolean => !only || only.includes(phase);
     await run('', `http://127.0.0.1:${ports.bare}/bare`, {}, 2); // warm-up
     await run('', base, lookup, 2);
-    // Diagnostics, only when asked for (SPOOL_BENCH_ONLY=hp…): where (b)'s time goes beyond the bare route.
+    // Diagnostics, only when asked for (SPOOL_BENCH_ONLY=hpw…): where (b)'s and (d)'s time goes beyond the bare routes.
     if (only?.includes('h')) await run('(h) Spool server GET /healthz', `${base}/healthz`, {});
     if (only?.includes('p')) await run('(p) GET /scim/v2/ServiceProviderConfig (auth, no DB)', `${base}/scim/v2/ServiceProviderConfig`, { headers: auth });
+    if (only?.includes('w')) await run('(w) bare Fastify PATCH, same body, 204', `http://127.0.0.1:${ports.bare}/bare`, { method: 'PATCH', headers: json, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'remove', path: 'members[value eq "77777"]' }] }) });
     const a = !want('a') ? SKIPPED : await run('(a) bare Fastify route, same-size JSON', `http://127.0.0.1:${ports.bare}/bare`, {});
     const b = !want('b') ? SKIPPED : await run('(b) GET /Users?filter=userName eq "…"', base, lookup);
     let n = 0;

@@ -21,8 +21,13 @@ export interface HttpContext {
 
 export interface HttpModule {
   name: string;
-  /** Pages and non-API routes (e.g. /scim/v2, /admin/...). */
-  register(app: FastifyInstance, spool: App, ctx: HttpContext): Promise<void> | void;
+  /** Pages and non-API routes for browsers (e.g. /admin/..., /user/...), with cookies, helmet and the admin guard. */
+  register?(app: FastifyInstance, spool: App, ctx: HttpContext): Promise<void> | void;
+  /**
+   * Routes for machine clients (e.g. /scim/v2), outside the browser scope: none of its hooks (cookie parsing,
+   * helmet, the admin guard) run for them. They authenticate and set their response headers themselves.
+   */
+  registerMachine?(app: FastifyInstance, spool: App): Promise<void> | void;
   /** Routes under /api/v1 (declared through the API registry so they appear in the OpenAPI document). */
   api?: ApiRouteModule;
 }

@@ -30,45 +30,55 @@ export async function buildHttpServer(spool: App): Promise<{ app: FastifyInstanc
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance; // pino's Logger type is wider than FastifyBaseLogger
   app.setErrorHandler(errorHandler);
-  await app.register(cookie);
-  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    hsts: false, // HTTP on 9191 stays usable on a LAN; HTTPS on 9192 is there for those who want it
-  });
+
+  // Machine clients (SCIM) are served beside the browser scope below, not inside it: Fastify runs every hook of
+  // a scope on each of its requests, and cookie parsing, helmet's per-request middleware and the admin guard
+  // cost more than a SCIM lookup while doing nothing for a bearer-token JSON client.
+  for (const m of HTTP_MODULES) await m.registerMachine?.(app, spool);
 
   const sessions = createSessionHelpers(spool.services.auth);
   const throttle = createLoginThrottle();
   const setup = createSetupToken();
   const ctx: HttpContext = { sessions, throttle, setup };
 
-  app.get('/', async (_req, reply) => reply.redirect('/admin'));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      await pingStore(spool.store);
-      return { status: 'ready', database: spool.store.engine };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', database: spool.store.engine });
-    }
-  });
+  // The browser scope: console, portal, JSON API, health checks, and the not-found page.
+  await app.register(async (web: FastifyInstance) => {
+    await web.register(cookie);
+    await web.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+    await web.register(helmet, {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          scriptSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: null,
+        },
+      },
+      hsts: false, // HTTP on 9191 stays usable on a LAN; HTTPS on 9192 is there for those who want it
+    });
 
-  installAdminGuard(app, spool, sessions);
-  registerSignInRoutes(app, spool, sessions, throttle, setup);
-  registerDashboard(app, spool);
-  for (const m of HTTP_MODULES) await m.register(app, spool, ctx);
-  await app.register(apiPlugin(spool, sessions, HTTP_MODULES.flatMap((m) => (m.api ? [m.api] : []))), { prefix: API_PREFIX });
-  app.setNotFoundHandler((req, reply) => errorHandler(Object.assign(new Error('not found'), { statusCode: 404 }), req, reply));
+    web.get('/', async (_req, reply) => reply.redirect('/admin'));
+    web.get('/healthz', async () => ({ status: 'ok' }));
+    web.get('/readyz', async (_req, reply) => {
+      try {
+        await pingStore(spool.store);
+        return { status: 'ready', database: spool.store.engine };
+      } catch {
+        return reply.code(503).send({ status: 'unavailable', database: spool.store.engine });
+      }
+    });
+
+    installAdminGuard(web, spool, sessions);
+    registerSignInRoutes(web, spool, sessions, throttle, setup);
+    registerDashboard(web, spool);
+    for (const m of HTTP_MODULES) await m.register?.(web, spool, ctx);
+    await web.register(apiPlugin(spool, sessions, HTTP_MODULES.flatMap((m) => (m.api ? [m.api] : []))), { prefix: API_PREFIX });
+    // Set here (it serves every unmatched URL) so not-found pages get the browser scope's headers and cookies.
+    web.setNotFoundHandler((req, reply) => errorHandler(Object.assign(new Error('not found'), { statusCode: 404 }), req, reply));
+  });
   return { app, ctx };
 }
 

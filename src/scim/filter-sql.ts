@@ -21,7 +21,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { SpoolError } from '../errors.ts';
 import type { CompValue, CompareOp, FilterNode } from './filter/ast.ts';
 import type { ResolvedAttribute, ScimAttributeDescriptor, ScimResourceType } from './filter/attribute-schema.ts';
-import { ENTERPRISE_USER_SCHEMA, resolveAttribute, resolveSubAttribute } from './filter/attribute-schema.ts';
+import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, resolveAttribute, resolveSubAttribute } from './filter/attribute-schema.ts';
 import { validateFilter } from './filter/evaluate.ts';
 import type { AttrPath } from './paths.ts';
 import { formatAttrPath, splitAttrPath } from './paths.ts';
@@ -72,6 +72,9 @@ function jsonPath(ctx: Ctx, keys: string[]): Sql {
   return sql`${'$' + keys.map((k) => `."${k.replace(/"/g, '')}"`).join('')}`;
 }
 
+/** userName's column: holds the JS-lower-cased name (domain normalizeUsername), unique. */
+export const USERNAME_COLUMN: Sql = sql`users.username`;
+
 const USER_NOT_JSON = new Set(['id', 'externalId', 'meta', 'schemas', 'groups', 'password', 'userName', 'displayName', 'active']);
 const usersMember = (cond: Sql): Sql => sql`EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND ${cond})`;
 const groupsMember = (cond: Sql): Sql => sql`EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = groups.id AND ${cond})`;
@@ -83,7 +86,7 @@ function userMapping(r: ResolvedAttribute): Mapping | undefined {
     case 'externalId':
       return { kind: 'column', expr: sql`users.scim_external_id`, fold: 'exact', type: 'string' };
     case 'userName':
-      return { kind: 'column', expr: sql`users.username`, fold: 'js', type: 'string' };
+      return { kind: 'column', expr: USERNAME_COLUMN, fold: 'js', type: 'string' };
     case 'displayName':
       return { kind: 'column', expr: sql`nullif(users.full_name, '')`, fold: 'sql', type: 'string' };
     case 'active':
@@ -354,6 +357,17 @@ export function isSingleLookup(filter: FilterNode, type: ScimResourceType): bool
   const core = type === 'User' ? 'urn:ietf:params:scim:schemas:core:2.0:user' : 'urn:ietf:params:scim:schemas:core:2.0:group';
   if (schema !== undefined && schema !== core) return false;
   return name === 'id' || (type === 'User' ? name === 'username' : name === 'displayname');
+}
+
+/**
+ * For exactly `userName eq "…"` (Entra's lookup before every provisioning action): the value USERNAME_COLUMN must
+ * equal, folded as translate() folds it. Its query is then the same for every name (scim-store listUsersNamed),
+ * so it is compiled once instead of translated per request. Undefined for any other filter.
+ */
+export function userNameKey(filter: FilterNode): string | undefined {
+  if (filter.op !== 'cmp' || filter.cmp !== 'eq' || typeof filter.value !== 'string' || filter.path.sub !== undefined) return undefined;
+  if (filter.path.attr.toLowerCase() !== 'username' || (filter.path.schema !== undefined && filter.path.schema !== CORE_USER_SCHEMA.toLowerCase())) return undefined;
+  return jsLower(filter.value);
 }
 
 /** Sort key for `sortBy` (column-backed attributes only), or undefined when Spool cannot sort by it. */

@@ -69,9 +69,12 @@ export function memberIdsOf(resource: Json): string[] {
   });
 }
 
+/** The value of the first own key spelled `lowerName` in any case. */
+const valueOfKey = (obj: object, lowerName: string): unknown => Object.entries(obj).find(([k]) => k.toLowerCase() === lowerName)?.[1];
+
 const isGroupMember = (m: unknown): boolean => {
   if (typeof m !== 'object' || m === null) return false;
-  const type = Object.entries(m).find(([k]) => k.toLowerCase() === 'type')?.[1];
+  const type = valueOfKey(m, 'type');
   return typeof type === 'string' && type.toLowerCase() === 'group';
 };
 
@@ -80,18 +83,17 @@ const isGroupMember = (m: unknown): boolean => {
  * member planner keeps just the ids, so a group id would otherwise be taken for the user with that id.
  */
 export function rejectNestedGroupMembers(body: unknown): void {
-  const ops = typeof body === 'object' && body !== null ? Object.entries(body).find(([k]) => k.toLowerCase() === 'operations')?.[1] : undefined;
+  const ops = typeof body === 'object' && body !== null ? valueOfKey(body, 'operations') : undefined;
   if (!Array.isArray(ops)) return;
   for (const op of ops as Array<Record<string, unknown>>) {
     if (typeof op !== 'object' || op === null) continue;
-    const get = (name: string): unknown => Object.entries(op).find(([k]) => k.toLowerCase() === name)?.[1];
-    const path = get('path');
-    const value = get('value');
+    const path = valueOfKey(op, 'path');
+    const value = valueOfKey(op, 'value');
     const values =
       typeof path === 'string' && /(^|:)members$/i.test(path.trim())
         ? value
         : path === undefined && typeof value === 'object' && value !== null
-          ? Object.entries(value).find(([k]) => k.toLowerCase() === 'members')?.[1]
+          ? valueOfKey(value, 'members')
           : undefined;
     if ((Array.isArray(values) ? values : [values]).some(isGroupMember)) {
       throw scimError('scim.invalid_value', 'Spool groups contain users only; nested groups cannot be members.', 400);

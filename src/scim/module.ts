@@ -53,6 +53,6 @@ function scimApi(app: FastifyInstance, api: ApiRegistry, spool: App): void {
 
 export const scimHttpModule: HttpModule = {
   name: 'scim',
-  register: (app, spool) => registerScimRoutes(app, spool),
+  registerMachine: (app, spool) => registerScimRoutes(app, spool),
   api: scimApi,
 };

@@ -25,6 +25,7 @@ export interface Projection {
 }
 
 function parseList(text: unknown, type: ScimResourceType): Selector[] | undefined {
+  if (text === undefined || text === null || text === '') return undefined; // the usual case: nothing asked
   const items = (Array.isArray(text) ? text : typeof text === 'string' ? text.split(',') : [])
     .filter((s): s is string => typeof s === 'string')
     .map((s) => s.trim())
@@ -51,11 +52,13 @@ function parseList(text: unknown, type: ScimResourceType): Selector[] | undefine
   return out;
 }
 
+const EVERYTHING: Projection = Object.freeze({});
+
 /** Reads `attributes` / `excludedAttributes` from a query string or a SearchRequest body (lists or CSV). */
 export function parseProjection(attributes: unknown, excludedAttributes: unknown, type: ScimResourceType): Projection {
   const include = parseList(attributes, type);
   const exclude = include === undefined ? parseList(excludedAttributes, type) : undefined; // RFC: attributes wins
-  return { ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) };
+  return include ? { include } : exclude ? { exclude } : EVERYTHING;
 }
 
 /** Whether the projected response can contain `attr` (e.g. members, groups): lets callers skip loading it. */

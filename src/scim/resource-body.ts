@@ -6,7 +6,7 @@
  * admin maps). Unknown schema URNs in `schemas` or as extension keys are refused: Spool could not keep them.
  */
 import type { ScimAttributeDescriptor, ScimResourceType, ScimSchemaDescriptor } from './filter/attribute-schema.ts';
-import { findSchema, getSchemaLookup } from './filter/attribute-schema.ts';
+import { findAttribute, findSchema, getSchemaLookup } from './filter/attribute-schema.ts';
 import { isPlainObject } from './filter/evaluate.ts';
 import { normalizeEntraResource } from './patch/entra.ts';
 import { asArray, canonicalElement, checkSimple, enforceSinglePrimary, setCI } from './patch/values.ts';
@@ -19,29 +19,37 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /**
  * Rejects strings PostgreSQL or SQLite would store differently from what was sent: NUL characters (PostgreSQL
- * text cannot hold them) and lone UTF-16 surrogates (they would silently become U+FFFD).
+ * text cannot hold them) and lone UTF-16 surrogates (they would silently become U+FFFD). Every request body
+ * passes here, so the position for the message (`body.emails[0].value`) is only spelled out on failure.
  */
-export function assertStorableStrings(value: unknown, where = 'body', depth = 0): void {
-  if (depth > MAX_DEPTH) throw scimError('scim.invalid_value', `${where} is nested too deeply.`);
+export function assertStorableStrings(value: unknown): void {
+  findUnstorable(value, ['body'], 0);
+}
+
+const spell = (at: Array<string | number>): string => at.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+
+function findUnstorable(value: unknown, at: Array<string | number>, depth: number): void {
+  if (depth > MAX_DEPTH) throw scimError('scim.invalid_value', `${spell(at)} is nested too deeply.`);
   if (typeof value === 'string') {
-    if (value.includes('\u0000') || LONE_SURROGATE.test(value)) throw scimError('scim.invalid_value', `${where} contains a NUL character or invalid Unicode (a lone surrogate).`);
+    if (value.includes('\u0000') || LONE_SURROGATE.test(value)) throw scimError('scim.invalid_value', `${spell(at)} contains a NUL character or invalid Unicode (a lone surrogate).`);
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((v, i) => assertStorableStrings(v, `${where}[${i}]`, depth + 1));
+    for (let i = 0; i < value.length; i++) {
+      at.push(i);
+      findUnstorable(value[i], at, depth + 1);
+      at.pop();
+    }
     return;
   }
   if (isPlainObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      assertStorableStrings(k, where, depth + 1);
-      assertStorableStrings(v, `${where}.${k}`, depth + 1);
+    for (const k of Object.keys(value)) {
+      findUnstorable(k, at, depth + 1);
+      at.push(k);
+      findUnstorable(value[k], at, depth + 1);
+      at.pop();
     }
   }
-}
-
-function findAttr(schema: ScimSchemaDescriptor, name: string): ScimAttributeDescriptor | undefined {
-  const lower = name.toLowerCase();
-  return schema.attributes.find((a) => a.name.toLowerCase() === lower);
 }
 
 /** Checks `schemas`: present, strings only, naming the core schema and only schemas Spool knows. */
@@ -76,7 +84,7 @@ function canonicalValue(attr: ScimAttributeDescriptor, value: unknown, where: st
 
 function canonicalAttributes(schema: ScimSchemaDescriptor, src: Json, out: Json, prefix: string): void {
   for (const [key, value] of Object.entries(src)) {
-    const attr = findAttr(schema, key);
+    const attr = findAttribute(schema, key);
     if (attr === undefined || value === null || value === undefined) continue; // unknown or unassigned
     if (attr.mutability === 'readOnly' || attr.mutability === 'writeOnly') continue; // id, meta, groups, password
     const v = canonicalValue(attr, value, `${prefix}${attr.name}`);

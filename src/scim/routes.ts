@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import { SpoolError, describeError } from '../errors.ts';
+import { lazyChildLoggerFactory } from '../http/lazy-logger.ts';
 import { resourceTypes, schemas, serviceProviderConfig } from './discovery.ts';
 import { ScimHttpError, scimErrorBody, toScimFailure } from './errors.ts';
 import type { ScimResourceType } from './filter/attribute-schema.ts';
@@ -22,7 +23,8 @@ import { etagOf } from './user-resource.ts';
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
 
-interface LogInfo {
+/** What the provisioning log records of a SCIM request, filled in as it is handled. */
+export interface LogInfo {
   operation: string;
   resourceType: 'User' | 'Group' | null;
   resourceId: string | null;
@@ -31,12 +33,14 @@ interface LogInfo {
   changes: boolean;
 }
 
-const logInfo = new WeakMap<FastifyRequest, LogInfo>();
-const info = (req: FastifyRequest): LogInfo => {
-  let i = logInfo.get(req);
-  if (!i) logInfo.set(req, (i = { operation: 'request', resourceType: null, resourceId: null, summary: null, error: null, changes: false }));
-  return i;
-};
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set on requests of the SCIM scope only (a request decoration: cheaper per request than a WeakMap). */
+    scimLog: LogInfo | null;
+  }
+}
+
+const info = (req: FastifyRequest): LogInfo => (req.scimLog ??= { operation: 'request', resourceType: null, resourceId: null, summary: null, error: null, changes: false });
 
 function methodNotAllowed(method: string, allowed: string[]): ScimHttpError {
   const e = new ScimHttpError(405, 'scim.method_not_allowed', `${method} is not supported here; use ${allowed.join(', ')}.`);
@@ -74,6 +78,12 @@ function target(req: FastifyRequest): { segments: string[]; query: Record<string
 
 const RESOURCES: Record<string, ScimResourceType> = { users: 'User', groups: 'Group' };
 
+/** The body of a POST …/.search: a SearchRequest object (RFC 7644 §3.4.3). */
+function searchRequest(body: unknown): QueryParams {
+  if (!isPlainObject(body)) throw new SpoolError('scim.invalid_syntax', 'A search needs a SearchRequest JSON body (RFC 7644 §3.4.3).', { status: 400 });
+  return body as QueryParams;
+}
+
 /**
  * What the provisioning log records of a URL: the path, and the filter (what an admin needs to understand a
  * failure). Other query parameters are left out, and anything shaped like a Spool token is masked: a client
@@ -95,6 +105,8 @@ export function scimPlugin(spool: App) {
   const scim = spool.services.scim;
 
   return async function plugin(scope: FastifyInstance): Promise<void> {
+    scope.decorateRequest('scimLog', null);
+    scope.setChildLoggerFactory(lazyChildLoggerFactory); // most SCIM requests log nothing: see lazy-logger.ts
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string' }, (_req, body, done) => {
       const text = body as string;
@@ -140,7 +152,7 @@ export function scimPlugin(spool: App) {
     // Log what changed something or failed (batched: see provisioning-log.ts).
     scope.addHook('onSend', (req, reply, payload, done) => {
       const status = reply.statusCode;
-      const i = logInfo.get(req);
+      const i = req.scimLog;
       if (status < 400 && !i?.changes) return done(null, payload); // successful reads are not logged
       const entry = { method: req.method, path: loggablePath(req), resourceType: i?.resourceType ?? null, resourceId: i?.resourceId ?? null, operation: i?.operation ?? 'request', status, durationMs: reply.elapsedTime, error: status >= 400 ? (i?.error ?? `HTTP ${status}`) : null, summary: i?.summary ?? null };
       scim.log.record(entry);
@@ -157,10 +169,6 @@ export function scimPlugin(spool: App) {
       const kind = first?.toLowerCase();
       const type = kind === undefined ? undefined : RESOURCES[kind];
       const body = req.body;
-      const searchParams = (): QueryParams => {
-        if (!isPlainObject(body)) throw new SpoolError('scim.invalid_syntax', 'A search needs a SearchRequest JSON body (RFC 7644 §3.4.3).', { status: 400 });
-        return body as QueryParams;
-      };
 
       if (type && segments.length === 1) {
         i.resourceType = type;
@@ -181,7 +189,7 @@ export function scimPlugin(spool: App) {
         i.resourceType = type;
         i.operation = 'search';
         if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
-        return send(reply, 200, await scim.list(type, searchParams(), base));
+        return send(reply, 200, await scim.list(type, searchRequest(body), base));
       }
       if (type && segments.length === 2 && second !== undefined) {
         i.resourceType = type;
@@ -215,7 +223,7 @@ export function scimPlugin(spool: App) {
       if (segments.length === 1 && kind === '.search') {
         i.operation = 'search';
         if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
-        return send(reply, 200, await scim.searchAll(searchParams(), base));
+        return send(reply, 200, await scim.searchAll(searchRequest(body), base));
       }
       if (kind === 'serviceproviderconfig' || kind === 'resourcetypes' || kind === 'schemas') {
         i.operation = 'discovery';
@@ -229,11 +237,11 @@ export function scimPlugin(spool: App) {
       throw new SpoolError('scim.not_found', `No SCIM endpoint ${req.method} ${SCIM_PATH}/${segments.join('/')}.`, { status: 404, hint: 'Endpoints: /Users, /Groups, /ServiceProviderConfig, /ResourceTypes, /Schemas, /.search.' });
     };
 
-    // helmet's headers are for HTML pages (CSP, frame options); @fastify/helmet also rebuilds its middleware on
-    // every request, which would cost the hot path more than the database lookup. SCIM sets what applies to
-    // a JSON API itself (nosniff, no-store) in send().
-    scope.all('/', { helmet: false }, dispatch);
-    scope.all('/*', { helmet: false }, dispatch);
+    // Registered outside the browser scope (HttpModule.registerMachine): helmet's headers are for HTML pages
+    // (CSP, frame options), and cookies mean nothing here. SCIM sets what applies to a JSON API itself
+    // (nosniff, no-store) in send().
+    scope.all('/', dispatch);
+    scope.all('/*', dispatch);
   };
 }
 

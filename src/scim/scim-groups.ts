@@ -1,12 +1,14 @@
 /**
- * SCIM Group writes (RFC 7644 §3.3, §3.5.1, §3.5.2, §3.6), one transaction each. Member changes never load
+ * SCIM Group writes (RFC 7644 §3.3, §3.5.1, §3.5.2, §3.6), one transaction each (`transact`: see scim-users.ts,
+ * store/grouped-transactions.ts). Member changes never load
  * the member list: a PATCH is folded by planGroupMemberOps into "add these / remove these" and written as one
  * membership row per member, so adding or removing one member of a 50,000-member group touches one row (plus
  * the group's version). Only a full replacement of the members (PUT, or PATCH replace on `members`) reads
  * the current member ids to compute the difference.
  */
 import type { Db } from '../store/database.ts';
-import { inTransaction, type Repositories } from '../store/repositories.ts';
+import type { RunInTransaction } from '../store/grouped-transactions.ts';
+import type { Repositories } from '../store/repositories.ts';
 import { isUniqueViolation } from '../store/sql-errors.ts';
 import { notFound, scimError } from './errors.ts';
 import { idValue } from './filter-sql.ts';
@@ -40,7 +42,7 @@ async function resolveMembers(trx: Db, ids: readonly string[]): Promise<number[]
   return wanted;
 }
 
-export function createScimGroups(db: Db, clock: () => Date) {
+export function createScimGroups(clock: () => Date, transact: RunInTransaction) {
   const nowIso = () => clock().toISOString();
 
   /** `add` must name visible users (see resolveMembers / addVisibleMembers). */
@@ -79,7 +81,7 @@ export function createScimGroups(db: Db, clock: () => Date) {
     const id = idValue(idText);
     if (id === undefined) throw notFound('Group', idText);
     const now = nowIso();
-    return inTransaction(db, async (repos, trx) => {
+    return transact(async (repos, trx) => {
       const row = await bumpGroupForWrite(trx, id, now);
       if (!row) throw notFound('Group', idText);
       checkIfMatch(row.version - 1, ifMatch); // a mismatch rolls the version back with everything else
@@ -94,7 +96,7 @@ export function createScimGroups(db: Db, clock: () => Date) {
     const id = idValue(idText);
     if (id === undefined) throw notFound('Group', idText);
     try {
-      return await inTransaction(db, async (repos, trx) => {
+      return await transact(async (repos, trx) => {
         const row = await findGroupForWrite(trx, id);
         if (!row) throw notFound('Group', idText);
         return fn(trx, repos, row);
@@ -126,7 +128,7 @@ export function createScimGroups(db: Db, clock: () => Date) {
       const memberIds = memberIdsOf(resource);
       const now = nowIso();
       try {
-        return await inTransaction(db, async (repos, trx) => {
+        return await transact(async (repos, trx) => {
           if (await repos.groups.findByName(name)) throw uniqueness(name);
           const id = await repos.groups.insert({ name, source: 'scim', sourceName: 'scim', scimExternalId: externalId }, now);
           await trx.updateTable('groups').set({ sourceId: String(id) }).where('id', '=', id).execute();

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.ts';
 import { createAuthService } from '../services/auth-service.ts';
+import { groupedTransactions } from '../store/grouped-transactions.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import type { SettingsService } from '../services/settings-service.ts';
 import { isSpoolError } from '../errors.ts';
@@ -12,14 +13,14 @@ import { notFound, scimError } from './errors.ts';
 import type { ScimResourceType } from './filter/attribute-schema.ts';
 import type { FilterNode } from './filter/ast.ts';
 import { parseScimFilter } from './filter/parser.ts';
-import { filterToSql, idValue, isSingleLookup, sortExpression, type Sql } from './filter-sql.ts';
+import { filterToSql, idValue, isSingleLookup, sortExpression, userNameKey, type Sql } from './filter-sql.ts';
 import { renderGroup } from './group-resource.ts';
 import { parseProjection, project, wants, type Projection } from './projection.ts';
 import { createProvisioningLog } from './provisioning-log.ts';
 import type { Json } from './resource-body.ts';
 import { createScimGroups } from './scim-groups.ts';
 import { createScimSettings } from './scim-settings.ts';
-import { findGroup, findUser, groupsOfUsers, listGroups, listUsers, membersOf, type ListQuery } from './scim-store.ts';
+import { findGroup, findUser, groupsOfUsers, listGroups, listUsers, listUsersNamed, membersOf, type ListQuery } from './scim-store.ts';
 import { createScimUsers } from './scim-users.ts';
 import { openReader } from './reader.ts';
 import { renderUser } from './user-resource.ts';
@@ -74,8 +75,9 @@ export function createScimService(deps: ServiceDeps, settings: SettingsService, 
     await log.flush().catch(() => undefined); // already reported
     await closeStore();
   };
-  const users = createScimUsers(db, store.engine, reader, clock);
-  const groups = createScimGroups(db, clock);
+  const transact = groupedTransactions(db, store.engine); // one commit for the writes of a loop turn (SQLite)
+  const users = createScimUsers(db, store.engine, reader, clock, transact);
+  const groups = createScimGroups(clock, transact);
 
   function filterOf(params: QueryParams): FilterNode | undefined {
     if (params.filter === undefined || params.filter === null) return undefined;
@@ -96,9 +98,15 @@ export function createScimService(deps: ServiceDeps, settings: SettingsService, 
 
   /** One page of one resource type; `filter` already parsed. */
   async function query(type: ScimResourceType, filter: FilterNode | undefined, params: QueryParams, base: string, window: { offset: number; limit: number }) {
-    const where = filter ? filterToSql(filter, type, store.engine) : undefined;
-    const q: ListQuery = { where, single: filter !== undefined && isSingleLookup(filter, type), ...sortOf(type, params), ...window };
+    const { sort, descending } = sortOf(type, params);
     const p = parseProjection(params.attributes, params.excludedAttributes, type);
+    const username = type === 'User' && filter ? userNameKey(filter) : undefined;
+    if (username !== undefined) {
+      const { rows, total } = await listUsersNamed(reader, username, window);
+      return { total, resources: await renderUsers(rows, base, p, false) };
+    }
+    const where = filter ? filterToSql(filter, type, store.engine) : undefined;
+    const q: ListQuery = { where, single: filter !== undefined && isSingleLookup(filter, type), sort, descending, offset: window.offset, limit: window.limit };
     if (type === 'User') {
       const { rows, total } = await listUsers(reader, q);
       return { total, resources: await renderUsers(rows, base, p, false) };

@@ -3,14 +3,15 @@
  * one indexed query and nothing else:
  * - settings (scim.*, sync.initial-*, server.public-url), re-read at most every SETTINGS_TTL_MS;
  * - bearer tokens, verified through the auth service (SHA-256 digest lookup, hashed at rest) and remembered
- *   for TOKEN_TTL_MS. Revoking through this process (CLI twin aside) forgets them at once; a revocation
- *   made by another process takes effect within TOKEN_TTL_MS.
+ *   for TOKEN_TTL_MS under the SHA-256 digest of the token (the token itself is never kept, and the lookup
+ *   compares digests, as the database lookup does). Revoking through this process (CLI twin aside) forgets them
+ *   at once; a revocation made by another process (the CLI, another node) takes effect within TOKEN_TTL_MS.
  */
+import { hash } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import type { SettingsService } from '../services/settings-service.ts';
-import { hashToken } from '../security/tokens.ts';
 import { cardNumberReader } from './user-resource.ts';
 import type { Json } from './resource-body.ts';
 
@@ -34,6 +35,9 @@ function ownOrigin(seenAs: { protocol: string; host: string; hostname: string } 
   if (config.httpsPort !== undefined && config.httpsPort !== 0) return `https://${name}:${config.httpsPort}`;
   return seenAs ? `http://${seenAs.host}` : `http://${name}:${config.httpPort}`;
 }
+
+/** The token cache's key: a SHA-256 digest (crypto.hash: a one-shot digest, cheaper than createHash on the hot path). */
+const tokenKey = (presented: string): string => hash('sha256', presented, 'base64');
 
 export function createScimSettings(settings: SettingsService, auth: AuthService, config: Readonly<Config>, clock: () => Date) {
   let cached: { at: number; value: ScimSettings } | undefined;
@@ -88,7 +92,7 @@ export function createScimSettings(settings: SettingsService, auth: AuthService,
     /** The cached verdict on a token that was valid moments ago, without waiting: undefined means "ask verify()". */
     verifyCached(presented: string): { id: number; name: string } | undefined {
       if (presented.length > 200) return undefined;
-      const hit = tokens.get(hashToken(presented));
+      const hit = tokens.get(tokenKey(presented));
       return hit && hit.until > clock().getTime() ? hit : undefined;
     },
 
@@ -101,7 +105,7 @@ export function createScimSettings(settings: SettingsService, auth: AuthService,
 
     async verify(presented: string | undefined): Promise<{ id: number; name: string } | undefined> {
       if (!presented || presented.length > 200) return undefined;
-      const key = hashToken(presented);
+      const key = tokenKey(presented);
       const now = clock().getTime();
       const hit = tokens.get(key);
       if (hit && hit.until > now) return { id: hit.id, name: hit.name };

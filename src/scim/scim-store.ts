@@ -1,12 +1,13 @@
 /**
  * The SQL behind SCIM: list queries built from filter-sql.ts fragments, the reads of single resources and
  * members (through a Reader: see reader.ts), and the row writes of the use cases (on the transaction's Db).
- * Membership writes touch one row per member changed, whatever the size of the group.
+ * Membership writes touch one row per member changed, whatever the size of the group. The statements of the
+ * provisioning hot paths are raw `sql` templates: through Kysely's query builder they cost more to build than to run.
  */
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Db, Engine } from '../store/database.ts';
 import { chunks } from '../store/sql-errors.ts';
-import type { Sql } from './filter-sql.ts';
+import { USERNAME_COLUMN, type Sql } from './filter-sql.ts';
 import { GROUP_COLUMNS, type MemberRow, type ScimGroupRow } from './group-resource.ts';
 import type { Reader } from './reader.ts';
 import { SCIM_DELETED, USER_COLUMNS, type ScimUserRow } from './user-resource.ts';
@@ -32,23 +33,40 @@ export interface ListQuery {
  */
 async function page<T>(r: Reader, from: Sql, columns: string, extra: Sql, idCol: string, q: ListQuery): Promise<{ rows: T[]; total: number }> {
   const where = q.where ? sql`${extra} AND ${q.where}` : extra;
-  const dir = sql.raw(q.descending ? 'DESC' : 'ASC');
-  // RFC 7644 §3.4.2.3: resources without a value sort last ascending, first descending.
-  const order = q.sort ? sql`(${q.sort}) IS NULL ${dir}, ${q.sort} ${dir}, ${sql.raw(idCol)} ${dir}` : sql.raw(`${idCol} ASC`);
-  const count = async (): Promise<number> => Number((await r.all<{ n: number | string }>(sql`SELECT count(*) AS "n" FROM ${from} WHERE ${where}`))[0]?.n ?? 0);
-  if (q.limit === 0) return { rows: [], total: await count() };
+  if (q.limit === 0) return { rows: [], total: await countRows(r, from, where) };
   if (q.where && q.single) {
     // The hot path (Entra's `userName eq "…"`): one indexed read; paging of at most one row is done here.
     const rows = await r.all<T>(sql`SELECT ${sql.raw(columns)} FROM ${from} WHERE ${where}`);
-    return { rows: rows.slice(q.offset, q.offset + q.limit), total: rows.length };
+    return { rows: q.offset === 0 && rows.length <= q.limit ? rows : rows.slice(q.offset, q.offset + q.limit), total: rows.length };
   }
+  const dir = sql.raw(q.descending ? 'DESC' : 'ASC');
+  // RFC 7644 §3.4.2.3: resources without a value sort last ascending, first descending.
+  const order = q.sort ? sql`(${q.sort}) IS NULL ${dir}, ${q.sort} ${dir}, ${sql.raw(idCol)} ${dir}` : sql.raw(`${idCol} ASC`);
   if (q.where) {
     const rows = await r.all<T & { totalResults: number | string }>(sql`SELECT ${sql.raw(columns)}, count(*) OVER () AS "totalResults" FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`);
     const first = rows[0];
-    return { rows, total: first ? Number(first.totalResults) : q.offset > 0 ? await count() : 0 };
+    return { rows, total: first ? Number(first.totalResults) : q.offset > 0 ? await countRows(r, from, where) : 0 };
   }
   const rows = await r.all<T>(sql`SELECT ${sql.raw(columns)} FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ${q.limit} OFFSET ${q.offset}`);
-  return { rows, total: await count() };
+  return { rows, total: await countRows(r, from, where) };
+}
+
+async function countRows(r: Reader, from: Sql, where: Sql): Promise<number> {
+  return Number((await r.all<{ n: number | string }>(sql`SELECT count(*) AS "n" FROM ${from} WHERE ${where}`))[0]?.n ?? 0);
+}
+
+/** SELECT of the users holding a username, compiled once per reader (the SQL text is the same for every name). */
+const byUsername = new WeakMap<Reader, CompiledQuery>();
+
+/**
+ * The page of `userName eq "…"` (filter-sql.ts userNameKey gives `username`): the same rows and total as
+ * listUsers with that filter, without translating and compiling the filter for each of Entra's lookups.
+ */
+export async function listUsersNamed(r: Reader, username: string, window: { offset: number; limit: number }): Promise<{ rows: ScimUserRow[]; total: number }> {
+  let query = byUsername.get(r);
+  if (!query) byUsername.set(r, (query = r.compile(sql`SELECT ${sql.raw(USER_COLUMNS)} FROM users WHERE ${USERNAME_COLUMN} = ${''} AND ${VISIBLE}`)));
+  const rows = await r.allCompiled<ScimUserRow>(query, [username]);
+  return { rows: window.offset === 0 && rows.length <= window.limit ? rows : rows.slice(window.offset, window.offset + window.limit), total: rows.length };
 }
 
 export function listUsers(r: Reader, q: ListQuery): Promise<{ rows: ScimUserRow[]; total: number }> {
@@ -67,16 +85,17 @@ export async function findGroup(r: Reader, id: number): Promise<ScimGroupRow | u
   return (await r.all<ScimGroupRow>(sql`SELECT ${sql.raw(GROUP_COLUMNS)} FROM groups WHERE groups.id = ${id}`))[0];
 }
 
+// RETURNING names the columns of the updated row without the table (SQLite requires it).
+const BUMPED_GROUP = sql.raw(`${GROUP_COLUMNS.replace(/groups\./g, '')}, CASE WHEN initial_credit_cents IS NULL AND initial_restricted IS NULL THEN 0 ELSE 1 END AS "policy"`);
+
 /**
  * Entra's member-only PATCH in one statement: a new version for the group, read back with what the write
  * needs (RETURNING). The caller checks If-Match against `version - 1` and rolls back on a mismatch.
  */
 export async function bumpGroupForWrite(db: Db, id: number, now: string): Promise<(ScimGroupRow & { hasPolicy: boolean }) | undefined> {
-  const r = await sql<ScimGroupRow & { policy: number }>`UPDATE groups SET version = version + 1, updated_at = ${now} WHERE id = ${id} RETURNING ${sql.raw(GROUP_COLUMNS.replace(/groups\./g, ''))}, CASE WHEN initial_credit_cents IS NULL AND initial_restricted IS NULL THEN 0 ELSE 1 END AS "policy"`.execute(db);
+  const r = await sql<ScimGroupRow & { policy: number }>`UPDATE groups SET version = version + 1, updated_at = ${now} WHERE id = ${id} RETURNING ${BUMPED_GROUP}`.execute(db);
   const row = r.rows[0];
-  if (!row) return undefined;
-  const { policy, ...group } = row;
-  return { ...group, hasPolicy: Number(policy) === 1 };
+  return row && { id: row.id, name: row.name, scimExternalId: row.scimExternalId, version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt, hasPolicy: Number(row.policy) === 1 };
 }
 
 /** A group for a write, with whether it sets an initial account policy (scim-initial.ts). */
@@ -123,13 +142,8 @@ export async function memberIdsOf(db: Db, groupId: number): Promise<number[]> {
 export async function existingUserIds(db: Db, ids: readonly number[]): Promise<Set<number>> {
   const found = new Set<number>();
   for (const part of chunks(ids, 5000)) {
-    const rows = await db
-      .selectFrom('users')
-      .select('id')
-      .where('id', 'in', part)
-      .where((eb) => eb.or([eb('disabledReason', 'is', null), eb('disabledReason', '<>', SCIM_DELETED)]))
-      .execute();
-    for (const r of rows) found.add(r.id);
+    const r = await sql<{ id: number }>`SELECT users.id AS "id" FROM users WHERE users.id IN (${sql.join(part)}) AND ${VISIBLE}`.execute(db);
+    for (const row of r.rows) found.add(row.id);
   }
   return found;
 }
@@ -189,8 +203,8 @@ export async function addMembers(db: Db, groupId: number, userIds: readonly numb
 export async function removeMembers(db: Db, groupId: number, userIds: readonly number[]): Promise<number> {
   let n = 0;
   for (const part of chunks(userIds, 5000)) {
-    const r = await db.deleteFrom('memberships').where('groupId', '=', groupId).where('userId', 'in', part).executeTakeFirst();
-    n += Number(r.numDeletedRows);
+    const r = await sql`DELETE FROM memberships WHERE group_id = ${groupId} AND user_id IN (${sql.join(part)})`.execute(db);
+    n += Number(r.numAffectedRows ?? 0);
   }
   return n;
 }

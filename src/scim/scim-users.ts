@@ -1,6 +1,7 @@
 /**
  * SCIM User writes (RFC 7644 §3.3 create, §3.5.1 replace, §3.5.2 modify, §3.6 delete). Each request is one
- * database transaction: all of it applies or none does. Updates are optimistic (`WHERE version = n`), which
+ * transaction (`transact`: on SQLite, a savepoint of a commit shared with the other requests of the same
+ * event-loop turn, see store/grouped-transactions.ts): all of it applies or none does. Updates are optimistic (`WHERE version = n`), which
  * gives both If-Match (412, RFC 7644 §3.14) and safety against two concurrent writes to one user.
  *
  * Spool effects, as for LDAP-synced users: a new user gets the initial account of the setting
@@ -11,7 +12,7 @@
  * SCIM becomes a SCIM user (Entra matched it by userName).
  */
 import type { Db, Engine } from '../store/database.ts';
-import { inTransaction } from '../store/repositories.ts';
+import type { RunInTransaction } from '../store/grouped-transactions.ts';
 import { isUniqueViolation } from '../store/sql-errors.ts';
 import { initialAccountFor } from '../domain/groups.ts';
 import { notFound, scimError } from './errors.ts';
@@ -48,7 +49,7 @@ function columnsRow(c: UserColumns) {
   return { username: c.username, fullName: c.fullName, email: c.email, otherEmails: c.otherEmails, department: c.department, office: c.office, cardNumber: c.cardNumber, scimExternalId: c.scimExternalId };
 }
 
-export function createScimUsers(db: Db, engine: Engine, reader: Reader, clock: () => Date) {
+export function createScimUsers(db: Db, engine: Engine, reader: Reader, clock: () => Date, transact: RunInTransaction) {
   const nowIso = () => clock().toISOString();
 
   async function create(body: unknown, settings: ScimSettings): Promise<WriteResult> {
@@ -59,7 +60,7 @@ export function createScimUsers(db: Db, engine: Engine, reader: Reader, clock: (
     const state = { disabled: disabled ? 1 : 0, disabledAt: disabled ? now : null, disabledReason: disabled ? 'scim' : null };
     try {
       // The unique index on username decides conflicts (no read first: this is the provisioning hot path).
-      return await inTransaction(db, async (repos, trx) => {
+      return await transact(async (repos, trx) => {
         const initial = initialAccountFor([], { balanceCents: settings.initialCreditCents, restricted: settings.initialRestricted });
         const attributes = JSON.stringify({ scim: doc, [INITIAL_MARKER]: { grantedCents: initial.balanceCents, restricted: initial.restricted } });
         const id = await insertScimUser(trx, engine, { ...columnsRow(columns), attributes, ...state, source: 'scim', sourceName: 'scim', createdAt: now, updatedAt: now });
@@ -72,7 +73,7 @@ export function createScimUsers(db: Db, engine: Engine, reader: Reader, clock: (
       if (!isUniqueViolation(e)) throw e;
     }
     // The name is taken. A user SCIM deleted in scim.delete-mode=disable comes back with their history.
-    return inTransaction(db, async (_repos, trx) => {
+    return transact(async (_repos, trx) => {
       const existing = await findUserIdByUsername(trx, columns.username);
       if (!existing || existing.disabledReason !== SCIM_DELETED) throw uniqueness(columns.username);
       const row = await findRaw(trx, existing.id);
@@ -117,7 +118,7 @@ export function createScimUsers(db: Db, engine: Engine, reader: Reader, clock: (
       const attributes = JSON.stringify({ ...attrs, scim: doc });
       const activeChange = disabled === (row.disabled !== 0) ? {} : disabled ? { disabled: 1, disabledAt: now, disabledReason: 'scim' } : { disabled: 0, disabledAt: null, disabledReason: null };
       try {
-        const done = await inTransaction(db, async (_repos, trx) => {
+        const done = await transact(async (_repos, trx) => {
           if (columns.username !== row.username) {
             const holder = await findUserIdByUsername(trx, columns.username);
             if (holder && holder.id !== id) throw uniqueness(columns.username);
@@ -162,7 +163,7 @@ export function createScimUsers(db: Db, engine: Engine, reader: Reader, clock: (
     async remove(idText: string, ifMatch: string | undefined, settings: ScimSettings): Promise<{ summary: string; id: number }> {
       const id = idValue(idText);
       if (id === undefined) throw notFound('User', idText);
-      return inTransaction(db, async (_repos, trx) => {
+      return transact(async (_repos, trx) => {
         const row = await findUser(kyselyReader(trx), id);
         if (!row) throw notFound('User', idText);
         checkIfMatch(row.version, ifMatch);

@@ -23,9 +23,11 @@ export function withStatementCache(native: SqliteDatabase.Database, capacity = C
     prepare(sql) {
       const hit = cache.get(sql);
       if (hit && !hit.busy) {
-        // Map keeps insertion order: re-inserting marks it most recently used.
+        // Map keeps insertion order: re-inserting marks it most recently used. Under the statement's own copy of
+        // the text: the caller's is a new string per query, and the long-lived Map would keep each one alive until
+        // the next full GC (for SCIM's small transactions, kilobytes per request promoted out of the young generation).
         cache.delete(sql);
-        cache.set(sql, hit);
+        cache.set(hit.source, hit);
         return hit;
       }
       const stmt = native.prepare(sql);

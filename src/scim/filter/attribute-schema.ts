@@ -85,22 +85,52 @@ export interface ResolvedAttribute {
 
 export type ScimPathErrorCode = 'scim.invalid_filter' | 'scim.invalid_path';
 
-function findCI<T extends { name: string }>(list: readonly T[], name: string): T | undefined {
-  const lower = name.toLowerCase();
-  return list.find((a) => a.name.toLowerCase() === lower);
+/**
+ * Case-insensitive name indexes of the (constant) descriptor lists, built on first use: every filter, PATCH
+ * path and body key is looked up here, several times per request, so a Map read replaces lower-casing every
+ * name of the list each time. The first of equal names wins, as a linear search would.
+ */
+const nameIndexes = new WeakMap<readonly object[], Map<string, unknown>>();
+
+function indexed<T extends object>(list: readonly T[], nameOf: (item: T) => string): Map<string, T> {
+  let index = nameIndexes.get(list) as Map<string, T> | undefined;
+  if (index === undefined) {
+    index = new Map();
+    for (const item of list) {
+      const key = nameOf(item).toLowerCase();
+      if (!index.has(key)) index.set(key, item);
+    }
+    nameIndexes.set(list, index);
+  }
+  return index;
+}
+
+const nameOfAttribute = (a: ScimAttributeDescriptor): string => a.name;
+const idOfSchema = (s: ScimSchemaDescriptor): string => s.id;
+const schemasOf = new WeakMap<ScimAttributeSchemaLookup, readonly ScimSchemaDescriptor[]>();
+
+/** The attribute of `schema` with this name, compared case-insensitively (RFC 7644 §3.10). */
+export function findAttribute(schema: ScimSchemaDescriptor, name: string): ScimAttributeDescriptor | undefined {
+  return indexed(schema.attributes, nameOfAttribute).get(name.toLowerCase());
+}
+
+/** The core schema, then the extensions: the order unqualified names resolve in. */
+function schemaList(lookup: ScimAttributeSchemaLookup): readonly ScimSchemaDescriptor[] {
+  let list = schemasOf.get(lookup);
+  if (list === undefined) schemasOf.set(lookup, (list = [lookup.core, ...lookup.extensions]));
+  return list;
 }
 
 /** The schema (core or extension) with this URN, compared case-insensitively. */
 export function findSchema(lookup: ScimAttributeSchemaLookup, urn: string): ScimSchemaDescriptor | undefined {
-  const lower = urn.toLowerCase();
-  return [lookup.core, ...lookup.extensions].find((s) => s.id.toLowerCase() === lower);
+  return indexed(schemaList(lookup), idOfSchema).get(urn.toLowerCase());
 }
 
 export function findSubAttribute(
   parent: ScimAttributeDescriptor,
   name: string,
 ): ScimAttributeDescriptor | undefined {
-  return parent.subAttributes === undefined ? undefined : findCI(parent.subAttributes, name);
+  return parent.subAttributes === undefined ? undefined : indexed(parent.subAttributes, nameOfAttribute).get(name.toLowerCase());
 }
 
 function comparableOf(
@@ -133,10 +163,10 @@ export function resolveAttribute(
     if (schema === undefined) {
       throw pathError(code, `Unknown schema '${path.schema}' for ${lookup.resourceType} resources.`, lookup);
     }
-    attribute = findCI(schema.attributes, path.attr);
+    attribute = findAttribute(schema, path.attr);
   } else {
-    for (const candidate of [lookup.core, ...lookup.extensions]) {
-      attribute = findCI(candidate.attributes, path.attr);
+    for (const candidate of schemaList(lookup)) {
+      attribute = findAttribute(candidate, path.attr);
       if (attribute !== undefined) {
         schema = candidate;
         break;

@@ -21,6 +21,10 @@ export interface Token {
 }
 
 const WORD_CHAR = /[A-Za-z0-9_\-:.$+]/;
+const WORD = /[A-Za-z0-9_\-:.$+]+/y;
+/** A string without escapes or control characters (nearly all of them): its value is its text. */
+// eslint-disable-next-line no-control-regex -- control characters are what must NOT appear in a plain string
+const PLAIN_STRING = /"[^"\\\u0000-\u001f]*"/y;
 const HEX4 = /^[0-9A-Fa-f]{4}$/;
 
 /** Errors report 1-based character positions: "position 1" is the first character. */
@@ -45,6 +49,11 @@ function describeChar(ch: string): string {
 }
 
 function readString(text: string, start: number, code: ScimSyntaxErrorCode): Token {
+  PLAIN_STRING.lastIndex = start;
+  if (PLAIN_STRING.test(text)) {
+    const raw = text.slice(start, PLAIN_STRING.lastIndex);
+    return { kind: 'string', text: raw, pos: start, value: raw.slice(1, -1) };
+  }
   let i = start + 1;
   for (;;) {
     const ch = text[i];
@@ -115,7 +124,9 @@ export function tokenize(text: string, code: ScimSyntaxErrorCode): Token[] {
       );
     } else if (WORD_CHAR.test(ch)) {
       const start = i;
-      while (i < text.length && WORD_CHAR.test(text[i] as string)) i++;
+      WORD.lastIndex = i;
+      WORD.test(text);
+      i = WORD.lastIndex;
       tokens.push({ kind: 'word', text: text.slice(start, i), pos: start });
     } else {
       throw syntaxError(code, `unexpected character ${describeChar(ch)} at position ${i + 1}`, i);

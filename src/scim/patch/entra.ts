@@ -20,6 +20,7 @@ import type {
 } from '../filter/attribute-schema.ts';
 import {
   ENTERPRISE_USER_SCHEMA,
+  findAttribute,
   findSchema,
   findSubAttribute,
   getSchemaLookup,
@@ -59,20 +60,17 @@ function normalizeValue(
   if (fixManager && isManager(schema, attr) && typeof value === 'string') return { value };
   if (attr.type === 'boolean') return Array.isArray(value) ? value.map(boolish) : boolish(value);
   if (attr.type !== 'complex') return value;
-  const fixElement = (el: unknown): unknown => {
-    if (!isPlainObject(el)) return el;
-    const out: Json = {};
-    for (const [k, v] of Object.entries(el)) {
-      put(out, k, findSubAttribute(attr, k)?.type === 'boolean' ? boolish(v) : v);
-    }
-    return out;
-  };
-  return Array.isArray(value) ? value.map(fixElement) : fixElement(value);
+  return Array.isArray(value) ? value.map((el) => fixElement(attr, el)) : fixElement(attr, value);
 }
 
-function findAttr(schema: ScimSchemaDescriptor, name: string): ScimAttributeDescriptor | undefined {
-  const lower = name.toLowerCase();
-  return schema.attributes.find((a) => a.name.toLowerCase() === lower);
+/** Boolean strings → booleans in the boolean sub-attributes of one element of a complex attribute. */
+function fixElement(attr: ScimAttributeDescriptor, el: unknown): unknown {
+  if (!isPlainObject(el)) return el;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(el)) {
+    put(out, k, findSubAttribute(attr, k)?.type === 'boolean' ? boolish(v) : v);
+  }
+  return out;
 }
 
 function normalizeObject(
@@ -88,7 +86,7 @@ function normalizeObject(
       put(out, key, normalizeObject(lookup, ext, v, fixManager));
       continue;
     }
-    const attr = findAttr(schema, key);
+    const attr = findAttribute(schema, key);
     put(out, key, attr === undefined ? v : normalizeValue(schema, attr, v, fixManager));
   }
   return out;

@@ -96,24 +96,26 @@ class Plan {
 
   result(otherOps: PatchOp[]): GroupMemberPlan {
     if (this.all !== undefined) return { add: [], remove: [], replaceAll: [...this.all], otherOps };
-    const pick = (kind: 'add' | 'remove'): string[] =>
-      [...this.delta].filter(([, k]) => k === kind).map(([id]) => id);
-    return { add: pick('add'), remove: pick('remove'), otherOps };
+    const add: string[] = [];
+    const remove: string[] = [];
+    for (const [id, kind] of this.delta) (kind === 'add' ? add : remove).push(id);
+    return { add, remove, otherOps };
   }
 }
 
+function unsupported(op: PatchOp, path: AttributePath): never {
+  throw patchError(
+    'scim.invalid_path',
+    `'${path.text}' cannot be used with "${op.op}": group members can only be added or removed as a whole.`,
+    undefined,
+    'Use {"op":"add","path":"members","value":[{"value":"<id>"}]} or {"op":"remove","path":"members[value eq \\"<id>\\"]"}.',
+  );
+}
+
 function planMemberOp(plan: Plan, op: PatchOp, path: AttributePath): void {
-  const unsupported = (): never => {
-    throw patchError(
-      'scim.invalid_path',
-      `'${path.text}' cannot be used with "${op.op}": group members can only be added or removed as a whole.`,
-      undefined,
-      'Use {"op":"add","path":"members","value":[{"value":"<id>"}]} or {"op":"remove","path":"members[value eq \\"<id>\\"]"}.',
-    );
-  };
-  if (path.attr.sub !== undefined) unsupported();
+  if (path.attr.sub !== undefined) unsupported(op, path);
   if (path.filter !== undefined) {
-    if (op.op !== 'remove') unsupported();
+    if (op.op !== 'remove') unsupported(op, path);
     const ids = idsFromFilter(path.filter);
     if (ids === undefined) {
       throw patchError(
