@@ -6,7 +6,7 @@
  * Pure code: no I/O.
  */
 import type { UserDetails } from '../users.ts';
-import type { SourceUser } from './types.ts';
+import type { SourceUser, StoreUser } from './types.ts';
 
 const SEP = '\u0001';
 const NULL = '\u0000';
@@ -78,17 +78,8 @@ export function slimUser(u: SourceUser, s: SlimTarget | undefined): SourceUser {
   return { sourceId: s.sourceId, username: s.username, usernameAlias: s.usernameAlias, dn: s.dn, details: NO_DETAILS as UserDetails, disabled: s.disabled, same: true };
 }
 
-export interface SlimTarget {
-  sourceId: string | null;
-  username: string;
-  usernameAlias: string | null;
-  dn: string | null;
-  fingerprint: number;
-  cardNumber: string | null;
-  cardNumber2: string | null;
-  pinHash: string | null;
-  disabled: boolean;
-}
+/** The stored user's fields a slim comparison reads. */
+export type SlimTarget = Pick<StoreUser, 'sourceId' | 'username' | 'usernameAlias' | 'dn' | 'fingerprint' | 'cardNumber' | 'cardNumber2' | 'pinHash' | 'disabled'>;
 
 /** Names of the detail fields that differ (for the log; only computed for users that changed). */
 export function changedDetailFields(a: FingerprintFields, b: FingerprintFields): string[] {
