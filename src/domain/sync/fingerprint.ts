@@ -11,18 +11,15 @@ import type { SourceUser, StoreUser } from './types.ts';
 const SEP = '\u0001';
 const NULL = '\u0000';
 
-/** cyrb53 (public domain, bryc): fast, well-mixed 53-bit string hash. */
-export function hash53(text: string, seed = 0): number {
-  const st = { h1: 0xdeadbeef ^ seed, h2: 0x41c6ce57 ^ seed };
-  feed(st, text);
-  return finish(st.h1, st.h2);
-}
+/** The detail fields a fingerprint covers, in its order. */
+export const DETAIL_FIELDS = ['fullName', 'email', 'otherEmails', 'department', 'office', 'homeDir'] as const;
 
-export type FingerprintFields = Pick<UserDetails, 'fullName' | 'email' | 'otherEmails' | 'department' | 'office' | 'homeDir'>;
+export type FingerprintFields = Pick<UserDetails, (typeof DETAIL_FIELDS)[number]>;
 
 /**
- * hash53 of the fields joined by SEP (null as NUL, other emails joined by \u0002), computed without building the
- * joined string: it runs for every user on both sides of every full sync.
+ * cyrb53 (public domain, bryc), a fast, well-mixed 53-bit string hash, of the fields joined by SEP (null as NUL,
+ * other emails joined by \u0002), computed without building the joined string: it runs for every user on both
+ * sides of every full sync.
  */
 export function detailsFingerprint(d: FingerprintFields): number {
   const st = { h1: 0xdeadbeef, h2: 0x41c6ce57 };
@@ -82,13 +79,6 @@ export function slimUser(u: SourceUser, s: SlimTarget | undefined): SourceUser {
 export type SlimTarget = Pick<StoreUser, 'sourceId' | 'username' | 'usernameAlias' | 'dn' | 'fingerprint' | 'cardNumber' | 'cardNumber2' | 'pinHash' | 'disabled'>;
 
 /** Names of the detail fields that differ (for the log; only computed for users that changed). */
-export function changedDetailFields(a: FingerprintFields, b: FingerprintFields): string[] {
-  const out: string[] = [];
-  if (a.fullName !== b.fullName) out.push('fullName');
-  if (a.email !== b.email) out.push('email');
-  if (a.otherEmails.join('\u0002') !== b.otherEmails.join('\u0002')) out.push('otherEmails');
-  if (a.department !== b.department) out.push('department');
-  if (a.office !== b.office) out.push('office');
-  if (a.homeDir !== b.homeDir) out.push('homeDir');
-  return out;
+export function changedDetailFields(a: FingerprintFields, b: FingerprintFields): Array<(typeof DETAIL_FIELDS)[number]> {
+  return DETAIL_FIELDS.filter((f) => (f === 'otherEmails' ? a.otherEmails.join('\u0002') !== b.otherEmails.join('\u0002') : a[f] !== b[f]));
 }

@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { initialAccountFor, type GroupAccountPolicy, type InitialAccount } from '../../domain/groups.ts';
-import { changedDetailFields } from '../../domain/sync/fingerprint.ts';
+import { changedDetailFields, DETAIL_FIELDS, type FingerprintFields } from '../../domain/sync/fingerprint.ts';
 import type { SourceName, StoreGroup, SyncPlan, UserUpdate } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
@@ -226,8 +226,7 @@ function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined
   if (u.changes.includes('usernameAlias')) set.usernameAlias = u.user.usernameAlias;
   if (u.changes.includes('dn')) set.ldapDn = u.user.dn;
   if (u.writeDetails) {
-    const fields = before ? changedDetailFields(before, d) : ['fullName', 'email', 'otherEmails', 'department', 'office', 'homeDir'];
-    for (const f of fields) set[f] = f === 'otherEmails' ? JSON.stringify(d.otherEmails) : d[f as keyof typeof d];
+    for (const f of before ? changedDetailFields(before, d) : DETAIL_FIELDS) set[f] = f === 'otherEmails' ? JSON.stringify(d.otherEmails) : d[f];
   }
   if (u.writeCard) set.cardNumber = d.cardNumber;
   if (u.writeCard2) set.cardNumber2 = d.cardNumber2;
@@ -238,7 +237,7 @@ function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined
   return { ...set, updatedAt: ctx.now, version: sql<number>`version + 1` };
 }
 
-type Details = { fullName: string; email: string | null; otherEmails: string[]; department: string | null; office: string | null; homeDir: string | null };
+type Details = FingerprintFields;
 
 async function currentDetails(db: Db, ids: number[]): Promise<Map<number, Details>> {
   const out = new Map<number, Details>();

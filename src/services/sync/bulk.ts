@@ -27,7 +27,7 @@ function placeholders(engine: Engine, rows: number, cols: number): string {
  * sizes (at most 9 distinct texts per table). PostgreSQL pays a round trip per statement instead, so it takes
  * as many rows as the parameter limit allows.
  */
-export function statementSizes(engine: Engine, rows: number, cols: number, cap = 5000): number[] {
+function statementSizes(engine: Engine, rows: number, cols: number, cap = 5000): number[] {
   const per = Math.max(1, Math.min(cap, engine === 'sqlite' ? 256 : 5000, Math.floor(MAX_PARAMS / cols)));
   const sizes: number[] = [];
   let left = rows;
