@@ -103,6 +103,33 @@ for (const engine of testEngines()) {
       assert.equal(await storeDigest(app), before);
     });
 
+    test('a row changed by anything but the sync loses its digest, is compared in full and put back', async () => {
+      const digestOf = async (name: string): Promise<number | null> =>
+        (await app.store.db.selectFrom('users').select('syncDigest').where('username', '=', name).executeTakeFirstOrThrow()).syncDigest;
+      const u = (await user(app, 'user000012'))!;
+      assert.notEqual(await digestOf('user000012'), null, 'the sync stores a digest with every row it writes');
+      // Writing the same values is no change: the digest stays.
+      await app.deps.repos.users.update(u.id, { email: u.email, department: u.department });
+      assert.notEqual(await digestOf('user000012'), null);
+      await app.deps.repos.users.update(u.id, { email: 'changed.locally@example.org' });
+      assert.equal(await digestOf('user000012'), null, 'the trigger clears the digest of a row another writer changed');
+      const r = await app.services.sync.run({});
+      assert.equal(r.users.updated, 1);
+      assert.equal((await user(app, 'user000012'))?.email, u.email, 'the directory value is back');
+      assert.notEqual(await digestOf('user000012'), null);
+    });
+
+    test('rows without a digest (a store from before digests) are compared in full, then get one; nothing counts as changed', async () => {
+      await app.store.db.updateTable('users').set({ syncDigest: null }).execute();
+      const r = await app.services.sync.run({});
+      assert.deepEqual(r.users, { added: 0, updated: 0, renamed: 0, disabled: 0, deleted: 0, unchanged: ACTIVE, skipped: 0 });
+      const missing = await app.store.db.selectFrom('users').select('username').where('source', '=', 'ldap').where('syncDigest', 'is', null).execute();
+      assert.deepEqual(missing, []);
+      const before = await storeDigest(app);
+      await app.services.sync.run({});
+      assert.equal(await storeDigest(app), before, 'and the next sync writes nothing');
+    });
+
     test('a renamed user (same entryUUID, new uid) keeps account, balance, history and groups', async () => {
       await app.services.users.adjustBalance('user000010', '5.00', 'Term credit', 'test');
       const before = await user(app, 'user000010');

@@ -28,6 +28,7 @@ export interface UsersTable {
   sourceName: string | null; // which sync source ('primary' | 'secondary' | 'scim')
   sourceId: string | null; // objectGUID / entryUUID / eDirectory GUID / SCIM id
   ldapDn: string | null;
+  syncDigest: number | null; // userDigest() as the last directory sync wrote the row; cleared by a trigger when another writer changes it
   scimExternalId: string | null;
   attributes: string; // JSON object: extra source attributes (SCIM name parts, title, enterprise extension...)
   passwordHash: string | null; // internal users only (argon2id)

@@ -6,7 +6,7 @@
  * Pure code: no I/O.
  */
 import type { UserDetails } from '../users.ts';
-import type { SourceUser, StoreUser } from './types.ts';
+import type { SourceName, SourceUser, StoreUser } from './types.ts';
 
 const SEP = '\u0001';
 const NULL = '\u0000';
@@ -59,24 +59,62 @@ function finish(a: number, b: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** Details of a "same" record (SourceUser.same): never written, never compared. */
+/** Details of a "same" record (SourceUser.sameId): never written, never compared. */
 export const NO_DETAILS: Readonly<UserDetails> = Object.freeze({ fullName: '', email: null, otherEmails: [], department: null, office: null, cardNumber: null, cardNumber2: null, homeDir: null });
 
+/** Stands for a value the sync does not manage (a card kept after a failed conversion, PINs left to Spool). */
+const UNMANAGED = '\u0003';
+
 /**
- * The compact stand-in for a directory user identical to the stored one with the same stable id (same username,
- * alias, DN, details, card numbers and disabled state): the stored strings are shared, the details dropped.
- * Returns `u` itself when anything differs.
+ * userDigest: a 53-bit digest of what a directory entry makes of its stored row: stable id, username, alias, DN, disabled
+ * state and, when the sync updates details, the details, card numbers and PIN digest (values the sync leaves
+ * alone count as "unmanaged", whatever Spool holds). The sync stores it with the row (users.sync_digest) when the
+ * row ends up exactly so; the next full sync compares digests instead of loading and comparing every row.
+ * A collision (2^-53 per changed user) would leave one change unapplied until that user's next change.
  */
-export function slimUser(u: SourceUser, s: SlimTarget | undefined): SourceUser {
-  if (!s || s.sourceId !== u.sourceId || s.username !== u.username || s.usernameAlias !== u.usernameAlias || s.dn !== u.dn || s.disabled !== u.disabled) return u;
-  if ((!u.keepCard && u.details.cardNumber !== s.cardNumber) || (!u.keepCard2 && u.details.cardNumber2 !== s.cardNumber2)) return u;
-  if (u.pinHash !== undefined && u.pinHash !== s.pinHash) return u;
-  if (detailsFingerprint(u.details) !== s.fingerprint) return u;
-  return { sourceId: s.sourceId, username: s.username, usernameAlias: s.usernameAlias, dn: s.dn, details: NO_DETAILS as UserDetails, disabled: s.disabled, same: true };
+export function userDigest(u: SourceUser, updateDetails: boolean): number {
+  const st = { h1: 0x85ebca6b, h2: 0xc2b2ae35 };
+  // The stable id too: a digest found among the stored ones then also says which row it belongs to.
+  feed(st, u.sourceId);
+  feed(st, SEP);
+  feed(st, u.username);
+  feed(st, SEP);
+  feed(st, u.usernameAlias ?? NULL);
+  feed(st, SEP);
+  feed(st, u.dn ?? NULL);
+  feed(st, u.disabled ? '\u00011' : '\u00010');
+  if (updateDetails) {
+    feed(st, SEP);
+    feed(st, String(detailsFingerprint(u.details)));
+    feed(st, SEP);
+    feed(st, u.keepCard ? UNMANAGED : u.details.cardNumber ?? NULL);
+    feed(st, SEP);
+    feed(st, u.keepCard2 ? UNMANAGED : u.details.cardNumber2 ?? NULL);
+    feed(st, SEP);
+    feed(st, u.pinHash === undefined ? UNMANAGED : u.pinHash ?? NULL);
+  } else feed(st, UNMANAGED);
+  return finish(st.h1, st.h2);
 }
 
-/** The stored user's fields a slim comparison reads. */
-export type SlimTarget = Pick<StoreUser, 'sourceId' | 'username' | 'usernameAlias' | 'dn' | 'fingerprint' | 'cardNumber' | 'cardNumber2' | 'pinHash' | 'disabled'>;
+/**
+ * A "same" record: the entry whose digest equals the stored row `id`'s. The row holds exactly what the entry says,
+ * so planSync needs neither the row nor the entry's details: the record keeps the identity fields and the store id.
+ */
+export function sameRecord(u: SourceUser, id: number): SourceUser {
+  return { sourceId: u.sourceId, username: u.username, usernameAlias: u.usernameAlias, dn: u.dn, details: NO_DETAILS as UserDetails, disabled: u.disabled, sameId: id, digest: u.digest };
+}
+
+/**
+ * The stored row a "same" record stands for, for planSync when the record itself cannot be used (its name claimed
+ * twice, its entry listed twice). The row's details, card numbers and PIN are not known here: a record matched to
+ * it writes its own, which are the directory's anyway.
+ */
+export function rowOfSame(u: SourceUser, sourceName: SourceName): StoreUser {
+  return {
+    id: u.sameId!, username: u.username, usernameAlias: u.usernameAlias, source: 'ldap', sourceName, sourceId: u.sourceId, dn: u.dn, fingerprint: 0,
+    cardNumber: null, cardNumber2: null, pinHash: null, disabled: u.disabled, disabledReason: null, disabledAt: null, digest: u.digest ?? null,
+  };
+}
 
 /** Names of the detail fields that differ (for the log; only computed for users that changed). */
 export function changedDetailFields(a: FingerprintFields, b: FingerprintFields): Array<(typeof DETAIL_FIELDS)[number]> {

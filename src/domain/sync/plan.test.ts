@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NO_DETAILS, detailsFingerprint, slimUser } from './fingerprint.ts';
+import { NO_DETAILS, detailsFingerprint, sameRecord, userDigest } from './fingerprint.ts';
 import { planSync } from './plan.ts';
 import type { PlanOptions, SourceGroup, SourceSnapshot, SourceUser, StoreGroup, StoreSnapshot, StoreUser } from './types.ts';
 
@@ -56,15 +56,63 @@ describe('planSync: users', () => {
     assert.equal(p2.userUpdates.length + p2.userAdds.length + p2.userDisables.length, 0);
   });
 
-  test('"same" records (slimUser: identical to the store, no details of their own) are unchanged and never write details', () => {
-    const slim = base.map((u, i) => slimUser(u, baseStore[i]));
-    assert.ok(slim.every((u) => u.same === true && u.details === NO_DETAILS));
-    assert.equal(slimUser({ ...base[0]!, details: { ...base[0]!.details, office: 'X' } }, baseStore[0]).same, undefined, 'a changed entry stays whole');
-    const p = planSync(src(slim), st(baseStore), OPT);
-    assert.equal(p.counts.users.unchanged, 20);
-    // Two users sharing an alias lose it: the update writes the alias only, never the (absent) details.
-    const dup = planSync(src([...slim.slice(0, 2).map((u) => ({ ...u, usernameAlias: 'shared' })), ...slim.slice(2)]), st(baseStore.map((x, i) => (i < 2 ? { ...x, usernameAlias: 'shared' } : x))), OPT);
-    assert.deepEqual(dup.userUpdates.map((u) => [u.changes, u.writeDetails, u.writeCard]), [[['usernameAlias'], false, false], [['usernameAlias'], false, false]]);
+  test('"same" records (digest equal to the stored one) need no stored row, are unchanged and never write details', () => {
+    const withDigest = base.map((u) => ({ ...u, digest: userDigest(u, true) }));
+    const same = withDigest.map((u, i) => sameRecord(u, baseStore[i]!.id));
+    assert.ok(same.every((u) => u.sameId !== undefined && u.details === NO_DETAILS));
+    const p = planSync(src(same), st([]), OPT);
+    assert.deepEqual(p.counts.users, { added: 0, updated: 0, renamed: 0, disabled: 0, deleted: 0, unchanged: 20, skipped: 0 });
+    assert.equal(p.digestRefresh.length, 0, 'a confirmed row needs no new digest');
+    // Mixed with whole records and rows: a new entry cannot take a confirmed user's name, a changed one is updated,
+    // a row not confirmed and not in the directory is disabled.
+    const mixed = [...same.slice(0, 18), { ...base[18]!, details: { ...base[18]!.details, office: 'Annex' } }, { ...base[19]!, sourceId: 'new-id', username: 'u0', dn: 'uid=x,dc=x' }];
+    const m = planSync(src(mixed), st(baseStore.slice(18)), OPT);
+    assert.equal(m.counts.users.unchanged, 17, 'u0 is claimed twice: neither record is used');
+    assert.equal(m.counts.users.skipped, 2);
+    assert.deepEqual(m.userUpdates.map((x) => x.user.username), ['u18']);
+    assert.deepEqual(m.userDisables.map((x) => x.username), ['u19']);
+    assert.ok(m.issues.some((i) => i.code === 'sync.duplicate_username'));
+    // The delete-protection share counts confirmed rows too: 1 of 20 missing is 5%, under the 10% default.
+    assert.equal(m.stopped, null);
+  });
+
+  test('a "same" record listed twice (two base DNs) yields its row once; the row stays matched', () => {
+    const u = { ...base[0]!, digest: userDigest(base[0]!, true) };
+    const p = planSync(src([{ ...u, dn: 'uid=u0,ou=other,dc=x' }, sameRecord(u, 1), ...base.slice(1).map((x, i) => sameRecord({ ...x, digest: 1 }, i + 2))]), st([]), OPT);
+    assert.equal(p.counts.users.added, 0, 'the whole record matches the row the unusable "same" record stands for');
+    // The row's details are not known from a "same" record: the matching record writes its own (the directory's).
+    assert.ok(p.userUpdates.length === 1 && p.userUpdates[0]!.changes.includes('dn'));
+    assert.equal(p.userDisables.length, 0);
+  });
+
+  test('digests: stored with every add and update; unchanged rows without one get it as bookkeeping', () => {
+    const withDigest = base.map((u) => ({ ...u, digest: userDigest(u, true) }));
+    const first = planSync(src(withDigest), st([]), OPT);
+    assert.ok(first.userAdds.every((a, i) => a.user.digest === withDigest[i]!.digest));
+    const again = planSync(src(withDigest), st(baseStore), OPT);
+    assert.deepEqual(again.digestRefresh, withDigest.map((u, i) => [baseStore[i]!.id, u.digest]));
+    assert.equal(again.counts.users.unchanged, 20);
+    const moved = { ...withDigest[4]!, details: { ...withDigest[4]!.details, office: 'Annex' } };
+    moved.digest = userDigest(moved, true);
+    const upd = planSync(src(withDigest.map((u, i) => (i === 4 ? moved : u))), st(baseStore), OPT);
+    assert.equal(upd.userUpdates[0]!.digest, moved.digest);
+    // A user an admin disabled stays disabled: the row is not what the entry says.
+    const adminDisabled = planSync(src(withDigest), st(baseStore.map((x, i) => (i === 5 ? { ...x, disabled: true, disabledReason: 'admin' } : x))), OPT);
+    assert.equal(adminDisabled.digestRefresh.some(([id]) => id === baseStore[5]!.id), false);
+  });
+
+  test('userDigest covers every synced field, and only what the sync manages', () => {
+    const u = base[0]!;
+    const d = userDigest(u, true);
+    const variants = [
+      { ...u, username: 'other' }, { ...u, usernameAlias: 'x@example.org' }, { ...u, dn: 'uid=other,dc=x' }, { ...u, disabled: !u.disabled },
+      { ...u, details: { ...u.details, office: 'Annex' } }, { ...u, details: { ...u.details, cardNumber: '999' } }, { ...u, details: { ...u.details, cardNumber2: '998' } },
+      { ...u, pinHash: 'p' }, { ...u, keepCard: true },
+    ];
+    for (const v of variants) assert.notEqual(userDigest(v, true), d, JSON.stringify(v));
+    // Without detail updates, details, cards and PINs are Spool's business.
+    assert.equal(userDigest({ ...u, details: { ...u.details, office: 'Annex', cardNumber: '1' }, pinHash: 'p' }, false), userDigest(u, false));
+    assert.notEqual(userDigest(u, false), d);
   });
 
   test('same stable id with a new username is a rename of the same account', () => {

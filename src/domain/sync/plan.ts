@@ -13,7 +13,7 @@
  *   returns no users at all, stops (nothing applied) unless the admin allows it.
  * Pure code: no I/O.
  */
-import { detailsFingerprint } from './fingerprint.ts';
+import { detailsFingerprint, rowOfSame } from './fingerprint.ts';
 import { planGroups } from './plan-groups.ts';
 import type { PlanOptions, SourceSnapshot, StoreSnapshot, StoreUser, SyncIssue, SyncPlan, UserAdd, UserDelete, UserDisable, UserUpdate } from './types.ts';
 import { emptyCounts } from './types.ts';
@@ -39,18 +39,22 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   const users = src.users;
   const n = users.length;
 
+  // Rows of "same" records (SourceUser.sameId) are not in store.users: such a record is its row. The maps below
+  // hold the other rows, so an unchanged directory costs a pass over the records and no lookups.
   const storeById = new Map<number, StoreUser>();
   const ownBySourceId = new Map<string, StoreUser>();
   const byUsername = new Map<string, StoreUser>();
   let ownCount = 0;
-  for (const s of store.users) {
+  const addRow = (s: StoreUser): void => {
     storeById.set(s.id, s);
     byUsername.set(s.username, s);
     if (isOwnRow(s, opt.sourceName)) {
       ownCount++;
       if (s.sourceId) ownBySourceId.set(s.sourceId, s);
     }
-  }
+  };
+  for (const s of store.users) addRow(s);
+  for (let i = 0; i < n; i++) if (users[i]!.sameId !== undefined) ownCount++;
 
   // 1. Entries that cannot be used: the same stable id twice, or two entries claiming one username.
   const usable = new Uint8Array(n);
@@ -95,14 +99,23 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     if (c > 1) issues.push({ level: 'warn', code: 'sync.duplicate_alias', message: `${c} users have the alias "${alias}"; it was left off all of them.`, entry: alias });
   }
 
+  // A "same" record that cannot be used leaves its row unmatched: the row then takes part like any other (its
+  // name stays taken, it is not "missing", another entry with its stable id may match it).
+  for (let i = 0; i < n; i++) if (!usable[i] && users[i]!.sameId !== undefined) addRow(rowOfSame(users[i]!, opt.sourceName));
+
   // 2. Match by stable id, then by username where the stored user's own entry is gone (re-created account) or
-  //    belongs to the secondary directory while this is the primary.
+  //    belongs to the secondary directory while this is the primary. A usable "same" record is matched already.
   const matchOf = new Int32Array(n);
   const relink = new Uint8Array(n);
   const skip = new Uint8Array(n);
   const matched = new Set<number>();
+  const same = (i: number): boolean => usable[i] === 1 && users[i]!.sameId !== undefined;
   for (let i = 0; i < n; i++) {
     if (!usable[i]) continue;
+    if (users[i]!.sameId !== undefined) {
+      matchOf[i] = users[i]!.sameId!;
+      continue;
+    }
     const s = ownBySourceId.get(users[i]!.sourceId);
     if (s) {
       matchOf[i] = s.id;
@@ -133,12 +146,18 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
 
   // 3. Final usernames. Unmatched stored users keep theirs; a rename onto one of them is refused (old name kept).
   const taken = new Map<string, StoreUser>();
-  for (const s of store.users) if (!matched.has(s.id)) taken.set(s.username, s);
+  for (const s of storeById.values()) if (!matched.has(s.id)) taken.set(s.username, s);
   const finalName: Array<string | undefined> = new Array(n);
   let renames = 0;
+  /** The username a matched record's row has now. */
+  const storedName = (i: number): string => (same(i) ? users[i]!.username : storeById.get(matchOf[i]!)!.username);
   for (let i = 0; i < n; i++) {
     if (!usable[i] || skip[i] || !matchOf[i]) continue;
     const u = users[i]!;
+    if (same(i)) {
+      finalName[i] = u.username;
+      continue;
+    }
     const s = storeById.get(matchOf[i]!)!;
     if (u.username === s.username) {
       finalName[i] = u.username;
@@ -165,10 +184,10 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
         continue;
       }
       // The one whose final name is its new name yields.
-      const loser = finalName[i] === storeById.get(matchOf[i]!)!.username ? other : i;
-      const s = storeById.get(matchOf[loser]!)!;
-      issues.push({ level: 'error', code: 'sync.rename_conflict', message: `User "${s.username}" cannot be renamed to "${f}" yet: another user still holds that name; the old name was kept.`, entry: users[loser]!.dn ?? s.username });
-      finalName[loser] = s.username;
+      const loser = finalName[i] === storedName(i) ? other : i;
+      const old = storedName(loser);
+      issues.push({ level: 'error', code: 'sync.rename_conflict', message: `User "${old}" cannot be renamed to "${f}" yet: another user still holds that name; the old name was kept.`, entry: users[loser]!.dn ?? old });
+      finalName[loser] = old;
       owner.set(f, loser === i ? other : i);
       changed = true;
     }
@@ -183,6 +202,7 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   const userUpdates: UserUpdate[] = [];
   /** Final reference of each source user: store id (> 0), UserAdd ref (< 0), 0 = not in Spool after this sync. */
   const userRef = new Float64Array(n);
+  const digestRefresh: SyncPlan['digestRefresh'] = [];
   for (let i = 0; i < n; i++) {
     if (!usable[i] || skip[i]) continue;
     const u = users[i]!;
@@ -196,9 +216,14 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
       }
       finalNames().add(u.username);
       const ref = -(userAdds.length + 1);
-      userAdds.push({ ref, user: aliasOf(i) === u.usernameAlias ? u : { ...u, usernameAlias: aliasOf(i) } });
+      userAdds.push({ ref, user: aliasOf(i) === u.usernameAlias ? u : { ...u, usernameAlias: aliasOf(i), digest: undefined } });
       userRef[i] = ref;
       counts.users.added++;
+      continue;
+    }
+    if (same(i)) {
+      userRef[i] = matchOf[i]!;
+      counts.users.unchanged++;
       continue;
     }
     const s = storeById.get(matchOf[i]!)!;
@@ -207,8 +232,7 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     const alias = aliasOf(i);
     const changes: string[] = [];
     const rename = name !== s.username;
-    // A "same" record has no details of its own: they equal the stored ones by construction.
-    const compare = opt.updateDetails && u.same !== true;
+    const compare = opt.updateDetails;
     const writeDetails = compare && detailsFingerprint(u.details) !== s.fingerprint;
     if (writeDetails) changes.push('details');
     const writeCard = compare && !u.keepCard && u.details.cardNumber !== s.cardNumber;
@@ -225,14 +249,19 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     const enable = !u.disabled && s.disabled && (s.disabledReason === 'source' || s.disabledReason === 'missing-from-source');
     if (disable) changes.push('disabled');
     if (enable) changes.push('enabled');
+    // Every compared field that differs is written, so the row ends up as the entry says unless a name or the
+    // disabled state stays Spool's (a rename conflict, a duplicate alias, a user disabled by an admin).
+    const finalDisabled = disable ? true : enable ? false : s.disabled;
+    const digest = u.digest !== undefined && name === u.username && alias === u.usernameAlias && finalDisabled === u.disabled ? u.digest : null;
     if (!rename && changes.length === 0) {
       counts.users.unchanged++;
+      if (digest !== null && digest !== s.digest) digestRefresh.push([s.id, digest]);
       continue;
     }
     if (rename) changes.unshift('username');
     userUpdates.push({
       id: s.id, from: s.username, user: { ...u, username: name, usernameAlias: alias },
-      rename, changes, enable, disable, relink: isRelink, writeCard, writeCard2, writeDetails, writePin,
+      rename, changes, enable, disable, relink: isRelink, writeCard, writeCard2, writeDetails, writePin, digest,
     });
     if (disable) counts.users.disabled++;
     else if (rename) counts.users.renamed++;
@@ -244,7 +273,7 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   const userDeletes: UserDelete[] = [];
   if (opt.mode === 'full' && opt.missingUsers !== 'keep') {
     const cutoff = opt.now.getTime() - opt.deleteAfterDays * DAY_MS;
-    for (const s of store.users) {
+    for (const s of storeById.values()) {
       if (!isOwnRow(s, opt.sourceName) || matched.has(s.id)) continue;
       if (s.sourceId && protectedIds.has(s.sourceId)) continue;
       if (!s.disabled) {
@@ -281,5 +310,5 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
 
   const deleted = new Set(userDeletes.map((d) => d.id));
   const groupPart = planGroups(src, store, opt, userRef, deleted, issues, counts);
-  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped };
+  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped, digestRefresh };
 }

@@ -39,10 +39,12 @@ export interface SourceUser {
    */
   pinHash?: string | null;
   /**
-   * Set by the reader when the entry is identical to the stored user with the same stable id (see slimUser): the
-   * record then shares the stored user's strings and carries no details, so an unchanged directory costs little memory.
+   * Set by the reader when the entry's digest equals a stored row's (sameRecord): the store id of that row. Nothing
+   * differs, the row is not loaded, and the record carries no details, so an unchanged directory costs little.
    */
-  same?: boolean;
+  sameId?: number | undefined;
+  /** userDigest() of this entry, set by the reader: what users.sync_digest holds once the row is exactly so. */
+  digest?: number | undefined;
 }
 
 /**
@@ -92,6 +94,8 @@ export interface StoreUser {
   disabled: boolean;
   disabledReason: string | null;
   disabledAt: string | null;
+  /** users.sync_digest: null when the last sync did not leave the row exactly as its entry said, or another writer changed it since. */
+  digest?: number | null | undefined;
 }
 
 export interface StoreGroup {
@@ -114,8 +118,9 @@ export interface StoreMembers {
 }
 
 /**
- * What Spool holds. In a full sync: every user and group (names must be unique across sources). In an
- * incremental sync: at least every user whose source id or username occurs in the source snapshot.
+ * What Spool holds. In a full sync: every user and group (names must be unique across sources), except the rows
+ * that "same" records (SourceUser.sameId) stand for. In an incremental sync: at least every user whose source id
+ * or username occurs in the source snapshot.
  */
 export interface StoreSnapshot {
   users: StoreUser[];
@@ -163,6 +168,8 @@ export interface UserUpdate {
   writeDetails: boolean;
   /** The directory's PIN changed (or appeared, or went away): write user.pinHash. */
   writePin: boolean;
+  /** users.sync_digest after the update (null when the row will not be exactly what the entry says). */
+  digest: number | null;
 }
 
 export interface UserDisable {
@@ -232,6 +239,8 @@ export interface SyncPlan {
   counts: SyncCounts;
   /** Set when delete protection stopped the sync: nothing may be applied. */
   stopped: PlanStop | null;
+  /** Unchanged users whose stored digest is missing or stale (bookkeeping, not a change): [id, digest]. */
+  digestRefresh: Array<[id: number, digest: number]>;
 }
 
 export function emptyCounts(): SyncCounts {

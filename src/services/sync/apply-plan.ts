@@ -11,7 +11,7 @@ import type { SourceName, StoreGroup, SyncPlan, UserUpdate } from '../../domain/
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { chunks } from '../../store/sql-errors.ts';
-import { deleteWhereIn, insertMany, updateWhereIn } from './bulk.ts';
+import { deleteWhereIn, insertMany, setColumnById, updateWhereIn } from './bulk.ts';
 
 export interface ApplyContext {
   db: Db;
@@ -110,6 +110,8 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     for (const u of part) logUpdate(u, before.get(u.id), capped);
     progress(part.length);
   }
+  // Bookkeeping for unchanged users (first sync after an upgrade, rows another writer touched): no version bump.
+  for (const part of chunks(plan.digestRefresh, 10_000)) await tx(db, (trx) => setColumnById(trx, engine, 'users', 'sync_digest', part, 'bigint'));
   for (const part of chunks(plan.userDisables, 10_000)) {
     await tx(db, (trx) => updateWhereIn(trx, engine, 'users', { disabled: 1, disabled_at: now, disabled_reason: 'missing-from-source', updated_at: now }, 'id', part.map((d) => d.id)));
     for (const d of part) capped.line('users disabled', { level: 'info', message: `Disabled user "${d.username}": no longer in the directory (balance and history kept).`, entry: d.username });
@@ -133,11 +135,11 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   for (const part of chunks(plan.userAdds, batch)) {
     await tx(db, async (trx) => {
       const rows = await insertMany(trx, engine, 'users',
-        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash'],
+        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'],
         part.map(({ user: u }) => [
           u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
           u.details.cardNumber, u.details.cardNumber2, u.details.homeDir, u.disabled ? 1 : 0, u.disabled ? now : null, u.disabled ? 'source' : null,
-          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null,
+          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null, u.digest ?? null,
         ]), { returning: ['id', 'username'] });
       const ids = new Map(rows.map((r) => [String(r.username), Number(r.id)]));
       const accounts: unknown[][] = [];
@@ -234,7 +236,7 @@ function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined
   if (u.relink) Object.assign(set, { source: 'ldap', sourceName: ctx.sourceName, sourceId: u.user.sourceId });
   if (u.disable) Object.assign(set, { disabled: 1, disabledAt: ctx.now, disabledReason: 'source' });
   if (u.enable) Object.assign(set, { disabled: 0, disabledAt: null, disabledReason: null });
-  return { ...set, updatedAt: ctx.now, version: sql<number>`version + 1` };
+  return { ...set, syncDigest: u.digest, updatedAt: ctx.now, version: sql<number>`version + 1` };
 }
 
 type Details = FingerprintFields;

@@ -114,3 +114,20 @@ export async function updateWhereIn(
     await db.executeQuery(CompiledQuery.raw(text, params));
   }
 }
+
+/**
+ * UPDATE table SET column = CASE id WHEN ... THEN ... END WHERE id IN (...): a different value per row, 500 rows
+ * per statement. `cast` types the values for PostgreSQL, which cannot infer a bound parameter's type inside CASE.
+ */
+export async function setColumnById(db: Db, engine: Engine, table: string, column: string, pairs: ReadonlyArray<readonly [id: number, value: unknown]>, cast: string): Promise<void> {
+  for (const part of chunks(pairs, 500)) {
+    const params: unknown[] = [];
+    const ph = (v: unknown, type?: string): string => {
+      params.push(v);
+      return engine === 'postgres' ? `$${params.length}${type ? `::${type}` : ''}` : '?';
+    };
+    const whens = part.map(([id, v]) => `when ${ph(id)} then ${ph(v, cast)}`).join(' ');
+    const ids = part.map(([id]) => ph(id)).join(',');
+    await db.executeQuery(CompiledQuery.raw(`update ${q(table)} set ${q(column)} = case "id" ${whens} end where "id" in (${ids})`, params));
+  }
+}

@@ -7,6 +7,7 @@
  */
 import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
 import { all, escapeFilterValue, first, isEntryDisabled, pagedSearch, readEntry, stableIdOf, userAttributes } from '../../directory/ldap/index.ts';
+import { userDigest } from '../../domain/sync/fingerprint.ts';
 import { mapDirectoryUser, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
 import type { SourceSnapshot, SourceUser, SyncIssue } from '../../domain/sync/types.ts';
 import { describeError } from '../../errors.ts';
@@ -46,7 +47,7 @@ export interface ReadOptions {
   pinDigest?: ((pin: string) => string) | undefined;
   /** Stop after this many users. */
   userLimit?: number | undefined;
-  /** Replaces each mapped user before it is kept (full syncs: slimUser against the stored user). */
+  /** Replaces each mapped user before it is kept (full syncs: a "same" record when its digest matches the store's). */
   slim?: ((u: SourceUser) => SourceUser) | undefined;
   /** 'if-changed': stamps of the groups as last synced (stable id → stamp); a candidate with its known stamp is unchanged. */
   knownGroupStamps?: ReadonlyMap<string, string> | undefined;
@@ -172,6 +173,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       continue;
     }
     for (const w of r.warnings) issues.push(w);
+    r.user.digest = userDigest(r.user, src.updateDetails);
     byDn.set(key, count);
     byExactDn.set(e.dn, count);
     const u = opts.slim ? opts.slim(r.user) : r.user;

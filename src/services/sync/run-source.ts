@@ -5,8 +5,8 @@
 import { openLdapConnection } from '../../directory/ldap/index.ts';
 import type { InitialAccount } from '../../domain/groups.ts';
 import { planSync } from '../../domain/sync/plan.ts';
-import { slimUser } from '../../domain/sync/fingerprint.ts';
-import type { PlanStop, SourceUser, StoreMembers, StoreSnapshot, StoreUser, SyncCounts, SyncIssue, SyncMode } from '../../domain/sync/types.ts';
+import { sameRecord } from '../../domain/sync/fingerprint.ts';
+import type { PlanStop, SourceUser, StoreMembers, StoreSnapshot, SyncCounts, SyncIssue, SyncMode } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { directoryPinDigester } from '../../security/pins.ts';
@@ -17,7 +17,7 @@ import { describeChanges, type PlannedChanges } from './describe-plan.ts';
 import type { LdapSource } from './ldap-source.ts';
 import type { ReadProgress, ReadResult } from './read-directory.ts';
 import { finishSnapshot, highestCommittedUsn, readRaw, readSource } from './read-directory.ts';
-import { loadFullSnapshot, loadGroups, loadMemberships, loadUsersFor, resolverFromDb, resolverFromUsers } from './store-snapshot.ts';
+import { loadGroups, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, resolverFromDb, resolverFromUsers } from './store-snapshot.ts';
 
 export interface SourceRunOptions {
   db: Db;
@@ -68,19 +68,46 @@ interface Read {
 
 const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => directoryPinDigester(Buffer.from(o.pinKey, 'base64'));
 
+/**
+ * A full read. The store side starts as the stored digests of this source's users (loadOwnDigests); an entry
+ * whose digest matches its row's becomes a "same" record (sameRecord), and only the rows left over (changed,
+ * missing from the directory, without a digest) and other sources' users are loaded whole.
+ */
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
   o.onPhase('loading store');
-  const store = await loadFullSnapshot(o.db, o.engine, src.name, src.syncGroups);
+  const [own, groups, memberships] = await Promise.all([
+    loadOwnDigests(o.db, o.engine, src.name),
+    loadGroups(o.db),
+    src.syncGroups ? loadMemberships(o.db, o.engine, src.name) : Promise.resolve(new Map<number, StoreMembers>()),
+  ]);
   o.onPhase('connecting');
   const conn = await openLdapConnection(src.connection);
   try {
     const startUsn = src.schema.changeAttr === 'uSNChanged' ? await highestCommittedUsn(conn) : undefined;
-    const own = new Map<string, StoreUser>();
-    for (const u of store.users) if (u.sourceId && u.source === 'ldap' && (u.sourceName ?? 'primary') === src.name) own.set(u.sourceId, u);
-    const slim = (u: SourceUser): SourceUser => slimUser(u, own.get(u.sourceId));
+    let confirmed = 0;
+    const slim = (u: SourceUser): SourceUser => {
+      const id = u.digest === undefined ? undefined : own.byDigest.get(u.digest);
+      if (id === undefined) return u;
+      // Once only: an entry listed twice (two base DNs) must not claim the row twice.
+      own.byDigest.delete(u.digest!);
+      confirmed++;
+      return sameRecord(u, id);
+    };
     const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, slim, pinDigest: pinDigestOf(o) });
-    const result = finishSnapshot(raw, src, resolverFromUsers(store.users, src.name));
-    return { result, store, url: conn.url, startUsn, mode: 'full', fellBack };
+    o.onPhase('loading changed users');
+    const rest = own.undigested;
+    for (const id of own.byDigest.values()) rest.push(id);
+    const users = (await loadUsersById(o.db, rest)).concat(await loadOtherUsers(o.db, src.name));
+    const result = finishSnapshot(raw, src, resolverFromUsers(users, src.name));
+    // "Same" records that finishSnapshot left out (not in the import groups any more) leave their rows to planSync
+    // like any row whose entry is gone: those are loaded too.
+    const kept = result.snapshot.users.filter((u) => u.sameId !== undefined);
+    if (kept.length < confirmed) {
+      const keptIds = new Set(kept.map((u) => u.sameId));
+      const dropped = raw.users.filter((u) => u.sameId !== undefined && !keptIds.has(u.sameId)).map((u) => u.sameId!);
+      users.push(...(await loadUsersById(o.db, dropped)));
+    }
+    return { result, store: { users, groups, memberships }, url: conn.url, startUsn, mode: 'full', fellBack };
   } finally {
     await conn.close();
   }

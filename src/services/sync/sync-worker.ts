@@ -2,6 +2,7 @@
  * Worker side of run-in-worker.ts: one full sync pass (read, store snapshot, plan, apply) on the worker's own
  * database connection, reporting phases, log lines and the result to the main thread.
  */
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isSpoolError } from '../../errors.ts';
 import { openStore } from '../../store/database.ts';
@@ -21,6 +22,7 @@ async function main(input: SyncWorkerInput): Promise<void> {
   };
   let lastPhase = 0;
   let debugPhase = '';
+  let elu = performance.eventLoopUtilization();
   const started = Date.now();
   try {
     const src = await ldapSourceFromSettings(input.settings, input.source);
@@ -37,7 +39,10 @@ async function main(input: SyncWorkerInput): Promise<void> {
         // SPOOL_SYNC_DEBUG=1: phase timings and memory on stderr, for tuning big syncs.
         if (process.env.SPOOL_SYNC_DEBUG && phase !== debugPhase) {
           const m = process.memoryUsage();
-          process.stderr.write(`[sync worker] ${((now - started) / 1000).toFixed(2)} s ${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)}/${(m.heapTotal / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB\n`);
+          // How busy this thread was in the phase that just ended (1 = never waited on the directory or the disk).
+          const busy = performance.eventLoopUtilization(elu).utilization;
+          elu = performance.eventLoopUtilization();
+          process.stderr.write(`[sync worker] ${((now - started) / 1000).toFixed(2)} s ${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)}/${(m.heapTotal / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB; previous phase busy ${(busy * 100).toFixed(0)}%\n`);
           debugPhase = phase;
         }
         if (now - lastPhase < 200 && !/^(planning|applying)$/.test(phase)) return;
