@@ -124,14 +124,13 @@ class EntryInput implements DirectoryUserInput {
   }
 }
 
-/** Reads users and (per options) groups. `onUser` receives each mapped user with its index; `keep` retains them. */
-export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadOptions, onUser?: (u: SourceUser) => void): Promise<RawDirectory> {
+/** Reads users and (per options) groups. */
+export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadOptions): Promise<RawDirectory> {
   const schema = src.schema;
   const issues: SyncIssue[] = [];
   const protectedSourceIds: string[] = [];
   const protectedGroupIds: string[] = [];
   const users: SourceUser[] = [];
-  const byDn = new Map<string, number>();
   // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
   // building a comparison key for each of 650,000 values.
   const byExactDn = new Map<string, number>();
@@ -153,8 +152,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   const userFilter = andFilter([schema.userFilter, src.excludeFilter ? `(!${wrap(src.excludeFilter)})` : null, opts.changedSince, inChainClause]);
   const attributes = userAttributes(schema);
   for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: userFilter, attributes, pageSize: src.pageSize })) {
-    const key = dnKey(e.dn);
-    if (excludeKeys.length && excludeKeys.some((k) => keyWithin(key, k))) {
+    if (excludeKeys.length && excludeKeys.some((k) => keyWithin(dnKey(e.dn), k))) {
       excluded++;
       continue;
     }
@@ -174,12 +172,10 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     }
     for (const w of r.warnings) issues.push(w);
     r.user.digest = userDigest(r.user, src.updateDetails);
-    byDn.set(key, count);
     byExactDn.set(e.dn, count);
     const u = opts.slim ? opts.slim(r.user) : r.user;
     if (!byName.has(u.username)) byName.set(u.username, count);
-    if (onUser) onUser(u);
-    else users.push(u);
+    users.push(u);
     count++;
     if (count % 2000 === 0) progress('users');
     if (opts.userLimit && count >= opts.userLimit) break;
@@ -209,7 +205,14 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   }
   let groups: RawGroup[] | null = null;
   if (readGroups) {
-    const g = await readGroupEntries(conn, src, { byDn, byExactDn, byName, issues, protectedGroupIds, onGroup: () => {
+    // Member values that are not a user's DN exactly as read (other case or spacing, nested groups) are looked up
+    // by DN key; the index of keys is built on the first such value only.
+    let byDn: Map<string, number> | undefined;
+    const byDnKey = (key: string): number | undefined => {
+      byDn ??= new Map(users.map((u, i) => [dnKey(u.dn!), i]));
+      return byDn.get(key);
+    };
+    const g = await readGroupEntries(conn, src, { byDnKey, byExactDn, byName, issues, protectedGroupIds, onGroup: () => {
       groupCount++;
       if (groupCount % 200 === 0) progress('groups');
     } });

@@ -13,7 +13,7 @@ import type { RawGroup } from './read-directory.ts';
 
 export async function readGroupEntries(
   conn: LdapConnection, src: LdapSource,
-  ctx: { byDn: Map<string, number>; byExactDn: Map<string, number>; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
+  ctx: { byDnKey: (key: string) => number | undefined; byExactDn: Map<string, number>; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
 ): Promise<{ groups: RawGroup[]; maxChange: string | null }> {
   const schema = src.schema;
   const rules = memberAttrRules(schema);
@@ -59,7 +59,7 @@ export async function readGroupEntries(
         }
         // nameAndOptionalUID values (uniqueMember) may end in a #'0101'B uid.
         const k = dnKey(v.charCodeAt(v.length - 1) === 66 ? stripOptionalUid(v) : v);
-        const idx = ctx.byDn.get(k);
+        const idx = ctx.byDnKey(k);
         if (idx !== undefined) users.push(idx);
         else other.push(k); // a nested group, a user not read in this run, or something foreign
       }

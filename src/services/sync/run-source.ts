@@ -86,17 +86,15 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
     const startUsn = src.schema.changeAttr === 'uSNChanged' ? await highestCommittedUsn(conn) : undefined;
     let confirmed = 0;
     const slim = (u: SourceUser): SourceUser => {
-      const id = u.digest === undefined ? undefined : own.byDigest.get(u.digest);
-      if (id === undefined) return u;
       // Once only: an entry listed twice (two base DNs) must not claim the row twice.
-      own.byDigest.delete(u.digest!);
+      const id = u.digest === undefined ? undefined : own.byDigest.take(u.digest);
+      if (id === undefined) return u;
       confirmed++;
       return sameRecord(u, id);
     };
     const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, slim, pinDigest: pinDigestOf(o) });
     o.onPhase('loading changed users');
-    const rest = own.undigested;
-    for (const id of own.byDigest.values()) rest.push(id);
+    const rest = own.undigested.concat(own.byDigest.untaken());
     const users = (await loadUsersById(o.db, rest)).concat(await loadOtherUsers(o.db, src.name));
     const result = finishSnapshot(raw, src, resolverFromUsers(users, src.name));
     // "Same" records that finishSnapshot left out (not in the import groups any more) leave their rows to planSync

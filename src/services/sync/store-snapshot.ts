@@ -11,6 +11,7 @@ import type { Db, Engine } from '../../store/database.ts';
 import type { UserRow } from '../../store/schema.ts';
 import { rawRows } from '../../store/raw-rows.ts';
 import { chunks } from '../../store/sql-errors.ts';
+import { DigestIndex } from './digest-index.ts';
 import { dnKey } from './dn-key.ts';
 import type { StoreResolver } from './read-directory.ts';
 
@@ -105,19 +106,20 @@ export const loadOtherUsers = (db: Db, sourceName: SourceName): Promise<StoreUse
  * (or without a stable id) are listed apart, to be loaded whole.
  */
 export interface OwnDigests {
-  byDigest: Map<number, number>;
+  byDigest: DigestIndex;
   undigested: number[];
 }
 
 export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceName): Promise<OwnDigests> {
-  const pair = engine === 'postgres' ? sql<string>`string_agg(sync_digest::text || ':' || id::text, ',')` : sql<string>`group_concat(sync_digest || ':' || id, ',')`;
-  const own = sql`source = 'ldap' and coalesce(source_name, 'primary') = ${sourceName}`;
-  const [agg, rest] = await Promise.all([
-    sql<{ pairs: string | null }>`select ${pair} as pairs from users where ${own} and sync_digest is not null and source_id is not null`.execute(db),
-    sql<{ id: number }>`select id from users where ${own} and (sync_digest is null or source_id is null)`.execute(db),
-  ]);
-  const byDigest = new Map<number, number>();
-  const undigested = rest.rows.map((r) => Number(r.id));
+  // One pass over the rows (two queries cost 40 ms more at 100,000 users): digested rows as "digest:id", the others as ids.
+  const usable = sql`sync_digest is not null and source_id is not null`;
+  const [pair, plain] = engine === 'postgres'
+    ? [sql<string>`string_agg(case when ${usable} then sync_digest::text || ':' || id::text end, ',')`, sql<string>`string_agg(case when ${usable} then null else id::text end, ',')`]
+    : [sql<string>`group_concat(case when ${usable} then sync_digest || ':' || id end, ',')`, sql<string>`group_concat(case when ${usable} then null else id end, ',')`];
+  const agg = await sql<{ pairs: string | null; rest: string | null; n: number }>`
+    select ${pair} as pairs, ${plain} as rest, count(*) as n from users where source = 'ldap' and coalesce(source_name, 'primary') = ${sourceName}`.execute(db);
+  const byDigest = new DigestIndex(Number(agg.rows[0]?.n ?? 0));
+  const undigested = agg.rows[0]?.rest ? agg.rows[0].rest.split(',').map(Number) : [];
   const text = agg.rows[0]?.pairs ?? '';
   let n = 0;
   let digest = 0;
@@ -127,11 +129,8 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
       digest = n;
       n = 0;
     } else if (c === 44) {
-      if (i > 0) {
-        // Two rows with one digest (a 2^-53 coincidence): the second is compared the slow way.
-        if (byDigest.has(digest)) undigested.push(n);
-        else byDigest.set(digest, n);
-      }
+      // Two rows with one digest (a 2^-53 coincidence): the second is compared the slow way.
+      if (i > 0 && !byDigest.add(digest, n)) undigested.push(n);
       n = 0;
     } else n = n * 10 + (c - 48);
   }
@@ -168,26 +167,24 @@ function ldapChanged(attributes: string): string | null {
   }
 }
 
-/** "12:1,13:0,..." → parallel arrays, without creating a string per member. */
+/**
+ * "25,26,15" (each value user id * 2 + direct flag) → parallel arrays, without creating a string per member. One
+ * number per member rather than "id:flag": the aggregate costs SQLite 170 ms instead of 250 at 600,000 members.
+ */
 export function parseMemberList(text: string): StoreMembers {
-  let count = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 58) count++;
+  let count = text.length ? 1 : 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 44) count++;
   const userIds = new Int32Array(count);
   const direct = new Uint8Array(count);
   let k = 0;
   let n = 0;
-  let inFlag = false;
-  for (let i = 0; i <= text.length; i++) {
+  for (let i = 0; i <= text.length && count; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 44;
-    if (c === 58) {
-      userIds[k] = n;
+    if (c === 44) {
+      userIds[k] = Math.floor(n / 2);
+      direct[k++] = n % 2;
       n = 0;
-      inFlag = true;
-    } else if (c === 44) {
-      if (inFlag) direct[k++] = n;
-      n = 0;
-      inFlag = false;
-    } else if (c >= 48 && c <= 57) n = n * 10 + (c - 48);
+    } else n = n * 10 + (c - 48);
   }
   return { userIds, direct };
 }
@@ -195,8 +192,8 @@ export function parseMemberList(text: string): StoreMembers {
 /** Members of this source's groups, one aggregated row per group. */
 export async function loadMemberships(db: Db, engine: Engine, sourceName: SourceName): Promise<Map<number, StoreMembers>> {
   const agg = engine === 'postgres'
-    ? sql<string>`string_agg(m.user_id::text || ':' || m.direct::text, ',')`
-    : sql<string>`group_concat(m.user_id || ':' || m.direct, ',')`;
+    ? sql<string>`string_agg((m.user_id * 2 + m.direct)::text, ',')`
+    : sql<string>`group_concat(m.user_id * 2 + m.direct, ',')`;
   const r = await sql<{ gid: number; members: string }>`
     select m.group_id as gid, ${agg} as members
     from memberships m join groups g on g.id = m.group_id
