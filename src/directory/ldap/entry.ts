@@ -12,6 +12,18 @@ export interface LdapEntry {
   dn: string;
   /** Lower-cased attribute description → values (never empty: absent attributes are not stored). */
   attrs: Map<string, LdapValue[]>;
+  /** Attributes a search asked to keep as raw bytes (PagedSearchOptions.packed); not in `attrs` then. */
+  packed?: Map<string, PackedValues> | undefined;
+}
+
+/**
+ * The values of one attribute as they arrived, undecoded: value k is buf[bounds[2k], bounds[2k + 1]). A group's
+ * 50,000 member DNs cost 50,000 strings when decoded; a reader that only looks them up can hash the bytes instead.
+ */
+export interface PackedValues {
+  buf: Buffer;
+  bounds: Int32Array;
+  count: number;
 }
 
 /** Converts one ldapts search entry (single values unwrapped, requested-but-absent attributes as []). */

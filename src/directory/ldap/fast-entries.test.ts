@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import { BerWriter, MessageParser, SearchEntry, type Client } from 'ldapts';
 import { mulberry32 } from '../../../test/helpers/prng.ts';
 import { toLdapEntry, type LdapEntry } from './entry.ts';
-import { installFastEntryReader } from './fast-entries.ts';
+import { installFastEntryReader, setPackedAttributes } from './fast-entries.ts';
 
 type Attr = [type: string, values: Array<string | Buffer>];
 
@@ -123,5 +123,28 @@ describe('fast SearchResultEntry reader (RFC 4511 §4.5.2)', () => {
     assert.equal(raw!.namingContexts, 'dc=x');
     assert.deepEqual(raw!.mail, ['a', 'b']);
     assert.deepEqual(raw!.absent, []);
+  });
+
+  test('packed attributes (a search asking for member values as bytes) keep every value undecoded and out of attrs', () => {
+    const parser = new MessageParser();
+    const entries: LdapEntry[] = [];
+    parser.on('message', (m) => void entries.push(toLdapEntry((m as SearchEntry).toObject([], []))));
+    const client = { messageParser: parser } as unknown as Client;
+    installFastEntryReader(client);
+    const members = ['uid=a,dc=x', 'CN=Zoë,DC=x', ''.padEnd(300, 'y')];
+    const read = (b: Buffer): void => (parser as unknown as { read(d: Buffer, m: Map<string, unknown>): void }).read(b, new Map());
+    setPackedAttributes(client, new Set(['member']));
+    read(encodeEntry(5, 'cn=g,dc=x', [['cn', ['g']], ['member', members], ['member;range=0-1', ['uid=r,dc=x']]]));
+    setPackedAttributes(client, null);
+    read(encodeEntry(6, 'cn=h,dc=x', [['member', ['uid=b,dc=x']]]));
+    const [g, h] = entries;
+    const p = g!.packed!.get('member')!;
+    assert.equal(p.count, 3);
+    assert.deepEqual(Array.from({ length: p.count }, (_, k) => p.buf.toString('utf8', p.bounds[2 * k], p.bounds[2 * k + 1])), members);
+    assert.equal(g!.attrs.has('member'), false);
+    assert.deepEqual(g!.attrs.get('member;range=0-1'), ['uid=r,dc=x'], 'other attribute descriptions stay decoded');
+    assert.deepEqual(g!.attrs.get('cn'), ['g']);
+    assert.equal(h!.packed, undefined, 'packing ends with the search that asked for it');
+    assert.deepEqual(h!.attrs.get('member'), ['uid=b,dc=x']);
   });
 });

@@ -13,7 +13,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { SearchEntry, type Client, type Entry } from 'ldapts';
-import type { LdapEntry, LdapValue } from './entry.ts';
+import type { LdapEntry, LdapValue, PackedValues } from './entry.ts';
 
 /** Carries the decoded entry through ldapts' search result (see toLdapEntry). */
 export const DECODED = Symbol('spool.decodedEntry');
@@ -125,11 +125,48 @@ function lower(type: string): string {
   return l;
 }
 
+/** Attributes the running search of a client keeps as raw bytes (see setPackedAttributes). */
+const packedByClient = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * Makes this client's reader keep the values of these (lower-cased) attributes as bytes, in entry.packed, until
+ * called again with null. Set by a search for its own lifetime (PagedSearchOptions.packed).
+ */
+export function setPackedAttributes(client: Client, names: ReadonlySet<string> | null): void {
+  if (names) packedByClient.set(client, names);
+  else packedByClient.delete(client);
+}
+
+/** The attributes currently packed for this client (to pause packing around a nested search). */
+export function packedAttributesOf(client: Client): ReadonlySet<string> | null {
+  return packedByClient.get(client) ?? null;
+}
+
+function packValues(buf: Buffer, start: number, end: number): PackedValues {
+  let bounds = new Int32Array(64);
+  let count = 0;
+  let v = start;
+  while (v < end) {
+    const vh = expect(buf, v, OCTET_STRING, end);
+    if (2 * count + 2 > bounds.length) {
+      const grown = new Int32Array(bounds.length * 2);
+      grown.set(bounds);
+      bounds = grown;
+    }
+    bounds[2 * count] = vh.start;
+    bounds[2 * count + 1] = vh.end;
+    count++;
+    v = vh.end;
+  }
+  return { buf, bounds, count };
+}
+
 /** Decodes the protocolOp of a SearchResultEntry (content bounds of the [APPLICATION 4] element). */
-export function decodeSearchEntry(buf: Buffer, start: number, end: number): LdapEntry {
+export function decodeSearchEntry(buf: Buffer, start: number, end: number, packed?: ReadonlySet<string>): LdapEntry {
   const dnH = expect(buf, start, OCTET_STRING, end);
   const dn = buf.toString('utf8', dnH.start, dnH.end);
   const attrs = new Map<string, LdapValue[]>();
+  let packedAttrs: Map<string, PackedValues> | undefined;
   const list = expect(buf, dnH.end, SEQUENCE, end);
   let at = list.start;
   while (at < list.end) {
@@ -138,6 +175,12 @@ export function decodeSearchEntry(buf: Buffer, start: number, end: number): Ldap
     const type = lower(buf.toString('latin1', typeH.start, typeH.end));
     const binary = type.endsWith(';binary');
     const vals = expect(buf, typeH.end, SET, attr.end);
+    if (packed?.has(type) && !packedAttrs?.has(type)) {
+      const p = packValues(buf, vals.start, vals.end);
+      if (p.count) (packedAttrs ??= new Map()).set(type, p);
+      at = attr.end;
+      continue;
+    }
     const out: LdapValue[] = [];
     let v = vals.start;
     while (v < vals.end) {
@@ -152,7 +195,7 @@ export function decodeSearchEntry(buf: Buffer, start: number, end: number): Ldap
     }
     at = attr.end;
   }
-  return { dn, attrs };
+  return packedAttrs ? { dn, attrs, packed: packedAttrs } : { dn, attrs };
 }
 
 function readMessageId(buf: Buffer, h: Header): number {
@@ -202,7 +245,7 @@ export function installFastEntryReader(client: Client): void {
         const idH = expect(msg, h.start, INTEGER, h.end);
         if (msg[idH.end] === SEARCH_RESULT_ENTRY) {
           const op = expect(msg, idH.end, SEARCH_RESULT_ENTRY, h.end);
-          const entry = new DecodedSearchEntry(readMessageId(msg, idH), decodeSearchEntry(msg, op.start, op.end));
+          const entry = new DecodedSearchEntry(readMessageId(msg, idH), decodeSearchEntry(msg, op.start, op.end, packedByClient.get(client)));
           handled = true;
           parser.emit('message', entry);
         }

@@ -8,6 +8,7 @@ import type { LdapConnection } from './connection.ts';
 import { BINARY_ATTRIBUTES } from './connection.ts';
 import type { LdapEntry } from './entry.ts';
 import { toLdapEntry } from './entry.ts';
+import { packedAttributesOf, setPackedAttributes } from './fast-entries.ts';
 import { dnIsWithin } from './escape.ts';
 import { translateLdapError } from './errors.ts';
 import { normalizeFilter } from './filter.ts';
@@ -26,6 +27,12 @@ export interface PagedSearchOptions {
   binaryAttributes?: string[];
   /** Progress callback, once per page received. */
   onPage?: (page: { baseDn: string; pageNumber: number; entries: number; references: number }) => void;
+  /**
+   * Attributes whose values are only looked up, never kept (group members): delivered as raw bytes in
+   * entry.packed instead of as strings in entry.attrs. Other searches on the connection meanwhile are affected
+   * too, so use it only where nothing else reads these attributes while the search runs.
+   */
+  packed?: string[];
 }
 
 /**
@@ -89,6 +96,19 @@ export async function* pagedSearch(conn: LdapConnection, opts: PagedSearchOption
   if (scope === 'sub') bases = bases.filter((b, i) => !bases.some((o, j) => j !== i && dnIsWithin(b, o) && (!dnIsWithin(o, b) || j < i)));
   const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 500));
   const explicitBufferAttributes = binaryList(opts.binaryAttributes);
+  if (opts.packed?.length) setPackedAttributes(conn.client, new Set(opts.packed.map((a) => a.toLowerCase())));
+  try {
+    yield* pagesOf(conn, bases, { ...opts, filter, scope, pageSize, explicitBufferAttributes });
+  } finally {
+    if (opts.packed?.length) setPackedAttributes(conn.client, null);
+  }
+}
+
+async function* pagesOf(
+  conn: LdapConnection, bases: string[],
+  opts: PagedSearchOptions & { filter: string; scope: SearchScope; pageSize: number; explicitBufferAttributes: string[] },
+): AsyncGenerator<LdapEntry> {
+  const { filter, scope, pageSize, explicitBufferAttributes } = opts;
   for (const baseDn of bases) {
     const pages = conn.client.searchPaginated(baseDn, {
       scope,
@@ -124,6 +144,20 @@ export async function* pagedSearch(conn: LdapConnection, opts: PagedSearchOption
         yield entry;
       }
     }
+  }
+}
+
+/**
+ * Runs fn with packing paused on this connection: for a search nested in a packing one (AD's ranged member reads)
+ * whose entries must arrive with all their values decoded.
+ */
+export async function withoutPackedValues<T>(conn: LdapConnection, fn: () => Promise<T>): Promise<T> {
+  const saved = packedAttributesOf(conn.client);
+  setPackedAttributes(conn.client, null);
+  try {
+    return await fn();
+  } finally {
+    setPackedAttributes(conn.client, saved);
   }
 }
 

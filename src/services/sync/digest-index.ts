@@ -1,5 +1,6 @@
 /**
- * Stored digest → store id, for the 100,000 lookups of a full sync (one per directory entry).
+ * Stored digest → store id, for the 100,000 lookups of a full sync (one per directory entry); also any other
+ * 53-bit hash → positive integer (dn-index.ts).
  *
  * Why by hand: a Map keyed by 53-bit numbers boxes every key (they do not fit V8's small integers) and hashes
  * doubles; building and probing one for 100,000 users cost about 150 ms. Digests are uniformly distributed
@@ -28,6 +29,15 @@ export class DigestIndex {
         return true;
       }
       if (this.keys[i] === digest) return false;
+    }
+  }
+
+  /** The id under this key (ids never taken; see take). */
+  get(digest: number): number | undefined {
+    for (let i = (digest >>> 0) & this.mask; ; i = (i + 1) & this.mask) {
+      const id = this.ids[i]!;
+      if (id === 0) return undefined;
+      if (this.keys[i] === digest) return id > 0 ? id : undefined;
     }
   }
 

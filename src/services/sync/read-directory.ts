@@ -11,6 +11,7 @@ import { userDigest } from '../../domain/sync/fingerprint.ts';
 import { mapDirectoryUser, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
 import type { SourceSnapshot, SourceUser, SyncIssue } from '../../domain/sync/types.ts';
 import { describeError } from '../../errors.ts';
+import { ExactDnIndex } from './dn-index.ts';
 import { dnKey, keyWithin } from './dn-key.ts';
 import { finishSnapshot } from './finish-snapshot.ts';
 import { andFilter, isDn, laterChange, wrap } from './filters.ts';
@@ -131,9 +132,6 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   const protectedSourceIds: string[] = [];
   const protectedGroupIds: string[] = [];
   const users: SourceUser[] = [];
-  // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
-  // building a comparison key for each of 650,000 values.
-  const byExactDn = new Map<string, number>();
   const byName = new Map<string, number>();
   const excludeKeys = src.excludeOus.map(dnKey);
   const fields = userFieldMap(src, opts.pinDigest);
@@ -172,7 +170,6 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     }
     for (const w of r.warnings) issues.push(w);
     r.user.digest = userDigest(r.user, src.updateDetails);
-    byExactDn.set(e.dn, count);
     const u = opts.slim ? opts.slim(r.user) : r.user;
     if (!byName.has(u.username)) byName.set(u.username, count);
     users.push(u);
@@ -212,7 +209,10 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       byDn ??= new Map(users.map((u, i) => [dnKey(u.dn!), i]));
       return byDn.get(key);
     };
-    const g = await readGroupEntries(conn, src, { byDnKey, byExactDn, byName, issues, protectedGroupIds, onGroup: () => {
+    // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
+    // building a comparison key (or even a string) for each of 650,000 values.
+    const exact = new ExactDnIndex(users.map((u) => u.dn!));
+    const g = await readGroupEntries(conn, src, { byDnKey, exact, byName, issues, protectedGroupIds, onGroup: () => {
       groupCount++;
       if (groupCount % 200 === 0) progress('groups');
     } });

@@ -3,9 +3,10 @@
  * in (member DNs are never kept); AD's ranged `member;range=` values are followed (MS-ADTS 3.1.1.3.1.3.3).
  */
 import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
-import { all, findRange, first, memberAttrRules, pagedSearch, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid } from '../../directory/ldap/index.ts';
+import { all, findRange, first, memberAttrRules, pagedSearch, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid, withoutPackedValues } from '../../directory/ldap/index.ts';
 import type { SyncIssue } from '../../domain/sync/types.ts';
 import { describeError, isSpoolError } from '../../errors.ts';
+import type { ExactDnIndex } from './dn-index.ts';
 import { dnKey } from './dn-key.ts';
 import { laterChange, wrap } from './filters.ts';
 import type { LdapSource } from './ldap-source.ts';
@@ -13,14 +14,16 @@ import type { RawGroup } from './read-directory.ts';
 
 export async function readGroupEntries(
   conn: LdapConnection, src: LdapSource,
-  ctx: { byDnKey: (key: string) => number | undefined; byExactDn: Map<string, number>; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
+  ctx: { byDnKey: (key: string) => number | undefined; exact: ExactDnIndex; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
 ): Promise<{ groups: RawGroup[]; maxChange: string | null }> {
   const schema = src.schema;
   const rules = memberAttrRules(schema);
   const attributes = [...new Set([schema.groupNameAttr, schema.stableIdAttr, ...(schema.changeAttr ? [schema.changeAttr] : []), ...rules.map((r) => r.attr)])];
   const groups: RawGroup[] = [];
   let maxChange: string | null = null;
-  for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize })) {
+  // DN-valued member attributes arrive as raw bytes (entry.packed) and are looked up without decoding them.
+  const packed = rules.filter((r) => r.valueType !== 'uid').map((r) => r.attr);
+  for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize, packed })) {
     ctx.onGroup();
     if (schema.changeAttr) maxChange = laterChange(maxChange, first(e, schema.changeAttr), schema.changeAttr);
     let sourceId: string | undefined;
@@ -38,8 +41,31 @@ export async function readGroupEntries(
     const users: number[] = [];
     const other: string[] = [];
     let unreadable = false;
+    const byDnValue = (v: string): void => {
+      const exact = ctx.exact.byString(v);
+      if (exact !== undefined) {
+        users.push(exact);
+        return;
+      }
+      // nameAndOptionalUID values (uniqueMember) may end in a #'0101'B uid.
+      const k = dnKey(v.charCodeAt(v.length - 1) === 66 ? stripOptionalUid(v) : v);
+      const idx = ctx.byDnKey(k);
+      if (idx !== undefined) users.push(idx);
+      else other.push(k); // a nested group, a user not read in this run, or something foreign
+    };
     for (const rule of rules) {
-      const values = findRange(e, rule.attr) ? await resolveRangedValues(conn, e, rule.attr, ctx.issues) : all(e, rule.attr);
+      const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
+      if (raw) {
+        for (let k = 0; k < raw.count; k++) {
+          const start = raw.bounds[2 * k]!;
+          const end = raw.bounds[2 * k + 1]!;
+          const idx = ctx.exact.byBytes(raw.buf, start, end);
+          if (idx !== undefined) users.push(idx);
+          else byDnValue(raw.buf.toString('utf8', start, end));
+        }
+      }
+      // AD's ranged values come from further searches, which must see every value decoded.
+      const values = findRange(e, rule.attr) ? await withoutPackedValues(conn, () => resolveRangedValues(conn, e, rule.attr, ctx.issues)) : all(e, rule.attr);
       if (values === null) {
         unreadable = true;
         break;
@@ -52,16 +78,7 @@ export async function readGroupEntries(
           else other.push(`uid:${uname}`);
           continue;
         }
-        const exact = ctx.byExactDn.get(v);
-        if (exact !== undefined) {
-          users.push(exact);
-          continue;
-        }
-        // nameAndOptionalUID values (uniqueMember) may end in a #'0101'B uid.
-        const k = dnKey(v.charCodeAt(v.length - 1) === 66 ? stripOptionalUid(v) : v);
-        const idx = ctx.byDnKey(k);
-        if (idx !== undefined) users.push(idx);
-        else other.push(k); // a nested group, a user not read in this run, or something foreign
+        byDnValue(v);
       }
     }
     // Members unknown: leave the group and its memberships as they are (never removed while unreadable).
