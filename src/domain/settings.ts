@@ -3,7 +3,6 @@
  * Each key has a type, a default, a description and a validator; `secret` keys are encrypted at rest
  * and never printed back. Keys are a contract with admins' scripts: add freely, never rename.
  */
-import { z } from 'zod';
 import { SpoolError } from '../errors.ts';
 import { cardTransformProblem } from './sync/card-transform.ts';
 
@@ -129,9 +128,9 @@ export function parseSettingValue(key: string, input: unknown): unknown {
       break;
     }
     case 'int': {
-      const r = z.coerce.number().int().safeParse(typeof input === 'string' ? input.trim() : input);
-      if (!r.success || (typeof input === 'string' && !/^-?\d+$/.test(input.trim()))) fail('expected a whole number');
-      value = r.data;
+      const n = typeof input === 'number' ? input : typeof input === 'string' && /^-?\d+$/.test(input.trim()) ? Number(input.trim()) : Number.NaN;
+      if (!Number.isSafeInteger(n)) fail('expected a whole number');
+      value = n;
       if (d.min !== undefined && (value as number) < d.min) fail(`must be at least ${d.min}`);
       if (d.max !== undefined && (value as number) > d.max) fail(`must be at most ${d.max}`);
       break;
