@@ -117,7 +117,7 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
     ? [sql<string>`string_agg(case when ${usable} then sync_digest::text || ':' || id::text end, ',')`, sql<string>`string_agg(case when ${usable} then null else id::text end, ',')`]
     : [sql<string>`group_concat(case when ${usable} then sync_digest || ':' || id end, ',')`, sql<string>`group_concat(case when ${usable} then null else id end, ',')`];
   const agg = await sql<{ pairs: string | null; rest: string | null; n: number }>`
-    select ${pair} as pairs, ${plain} as rest, count(*) as n from users where source = 'ldap' and coalesce(source_name, 'primary') = ${sourceName}`.execute(db);
+    select ${pair} as pairs, ${plain} as rest, count(*) as n from users where source = 'ldap' and ${ownSourceName(sourceName)}`.execute(db);
   const byDigest = new DigestIndex(Number(agg.rows[0]?.n ?? 0));
   const undigested = agg.rows[0]?.rest ? agg.rows[0].rest.split(',').map(Number) : [];
   const text = agg.rows[0]?.pairs ?? '';
