@@ -54,6 +54,17 @@ export function normalizeUsername(raw: string): string {
   return name;
 }
 
+/** The plain-ASCII subset of USERNAME: most names pass this cheaper test; the others get the full one. */
+const ASCII_USERNAME = /^[a-z0-9_.@'$+-](?:[a-z0-9_.@'$+ -]{0,254}[a-z0-9_.@'$+-])?$/;
+
+/**
+ * isValidUsername for a name that is normalised already (NFC, trimmed, lower-case), as the directory mapper
+ * makes them for 100,000 entries: the same answer without normalising again or throwing.
+ */
+export function isNormalizedUsername(name: string): boolean {
+  return ASCII_USERNAME.test(name) || USERNAME.test(name);
+}
+
 export function isValidUsername(raw: string): boolean {
   try {
     normalizeUsername(raw);

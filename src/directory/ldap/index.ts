@@ -8,7 +8,7 @@ export { translateLdapError, adBindSubcode, AD_BIND_SUBCODES } from './errors.ts
 export type { LdapEntry, LdapValue } from './entry.ts';
 export { toLdapEntry, makeEntry, values, has, first, all, buffer, buffers } from './entry.ts';
 export type { PagedSearchOptions, SearchScope } from './search.ts';
-export { pagedSearch, readEntry, collect, splitBaseDns, validateFilter, withoutPackedValues } from './search.ts';
+export { pagedSearch, pagedSearchPages, readEntry, collect, splitBaseDns, validateFilter, withoutPackedValues } from './search.ts';
 export { normalizeFilter } from './filter.ts';
 export type { RangeInfo } from './ranged.ts';
 export { resolveRangedAttribute, findRange, parseRangedDescription } from './ranged.ts';

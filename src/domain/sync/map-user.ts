@@ -5,7 +5,7 @@
  * Pure code: no I/O.
  */
 import { SpoolError } from '../../errors.ts';
-import { isValidUsername } from '../users.ts';
+import { isNormalizedUsername } from '../users.ts';
 import type { CardStep } from './card-transform.ts';
 import { applyCardTransform } from './card-transform.ts';
 import type { SourceUser, SyncIssue } from './types.ts';
@@ -110,13 +110,13 @@ export function mapDirectoryUser(input: DirectoryUserInput, map: UserFieldMap): 
   const rawName = firstText(input, map.username);
   if (!rawName) return mapError(entry, 'sync.missing_username', `Entry "${entry}" has no ${map.username} (the username attribute); it was not imported.`);
   const username = rawName.normalize('NFC').toLowerCase();
-  if (!isValidUsername(username)) {
+  if (!isNormalizedUsername(username)) {
     return mapError(entry, 'sync.invalid_username', `Entry "${entry}": "${rawName}" (${map.username}) is not a valid Spool username; the entry was not imported.`);
   }
   const warnings: SyncIssue[] = [];
 
   let alias = firstText(input, map.usernameAlias)?.normalize('NFC').toLowerCase() ?? null;
-  if (alias !== null && !isValidUsername(alias)) {
+  if (alias !== null && !isNormalizedUsername(alias)) {
     warnings.push({ level: 'warn', code: 'sync.invalid_alias', message: `Entry "${entry}": the alias "${alias}" (${map.usernameAlias ?? ''}) is not a valid username and was ignored.`, entry });
     alias = null;
   }

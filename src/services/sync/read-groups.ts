@@ -3,7 +3,7 @@
  * in (member DNs are never kept); AD's ranged `member;range=` values are followed (MS-ADTS 3.1.1.3.1.3.3).
  */
 import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
-import { all, findRange, first, memberAttrRules, pagedSearch, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid, withoutPackedValues } from '../../directory/ldap/index.ts';
+import { all, findRange, first, memberAttrRules, pagedSearchPages, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid, withoutPackedValues } from '../../directory/ldap/index.ts';
 import type { SyncIssue } from '../../domain/sync/types.ts';
 import { describeError, isSpoolError } from '../../errors.ts';
 import type { ExactDnIndex } from './dn-index.ts';
@@ -20,10 +20,12 @@ export async function readGroupEntries(
   const rules = memberAttrRules(schema);
   const attributes = [...new Set([schema.groupNameAttr, schema.stableIdAttr, ...(schema.changeAttr ? [schema.changeAttr] : []), ...rules.map((r) => r.attr)])];
   const groups: RawGroup[] = [];
+  /** Per group, member DNs that are not a user's DN as read: resolved once every group is known (see below). */
+  const pendingOf: string[][] = [];
   let maxChange: string | null = null;
   // DN-valued member attributes arrive as raw bytes (entry.packed) and are looked up without decoding them.
   const packed = rules.filter((r) => r.valueType !== 'uid').map((r) => r.attr);
-  for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize, packed })) {
+  for await (const page of pagedSearchPages(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize, packed })) for (const e of page) {
     ctx.onGroup();
     if (schema.changeAttr) maxChange = laterChange(maxChange, first(e, schema.changeAttr), schema.changeAttr);
     let sourceId: string | undefined;
@@ -41,17 +43,11 @@ export async function readGroupEntries(
     const users: number[] = [];
     const other: string[] = [];
     let unreadable = false;
+    const pending: string[] = [];
     const byDnValue = (v: string): void => {
       const exact = ctx.exact.byString(v);
-      if (exact !== undefined) {
-        users.push(exact);
-        return;
-      }
-      // nameAndOptionalUID values (uniqueMember) may end in a #'0101'B uid.
-      const k = dnKey(v.charCodeAt(v.length - 1) === 66 ? stripOptionalUid(v) : v);
-      const idx = ctx.byDnKey(k);
-      if (idx !== undefined) users.push(idx);
-      else other.push(k); // a nested group, a user not read in this run, or something foreign
+      if (exact !== undefined) users.push(exact);
+      else pending.push(v);
     };
     for (const rule of rules) {
       const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
@@ -87,7 +83,24 @@ export async function readGroupEntries(
       continue;
     }
     groups.push({ sourceId, name, dn: e.dn, key: dnKey(e.dn), changed: schema.changeAttr ? first(e, schema.changeAttr) ?? null : null, users, other });
+    pendingOf.push(pending);
   }
+  // A member that is not a user's DN as read is mostly a nested group's DN as read: recognised as such first, so
+  // that users' DNs are compared by key (case, spacing, escapes) only for what remains, if anything does.
+  const groupDns = new Set(groups.map((g) => g.dn));
+  groups.forEach((g, i) => {
+    for (const v of pendingOf[i]!) {
+      if (groupDns.has(v)) {
+        g.other.push(dnKey(v));
+        continue;
+      }
+      // nameAndOptionalUID values (uniqueMember) may end in a #'0101'B uid.
+      const k = dnKey(v.charCodeAt(v.length - 1) === 66 ? stripOptionalUid(v) : v);
+      const idx = ctx.byDnKey(k);
+      if (idx !== undefined) g.users.push(idx);
+      else g.other.push(k); // a nested group spelt differently, a user not read in this run, or something foreign
+    }
+  });
   return { groups, maxChange };
 }
 
