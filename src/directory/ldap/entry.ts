@@ -56,14 +56,28 @@ export function makeEntry(dn: string, attrs: Record<string, LdapValue | LdapValu
 
 const asString = (v: LdapValue): string => (typeof v === 'string' ? v : v.toString('utf8'));
 
+/**
+ * The key of an attribute name in LdapEntry.attrs. Callers ask for the same few names (the configured schema's)
+ * for every one of 100,000 entries: lower-cased once each, not a new string per lookup.
+ */
+const keys = new Map<string, string>();
+export function attrKey(name: string): string {
+  let k = keys.get(name);
+  if (k === undefined) {
+    k = name.toLowerCase();
+    if (keys.size < 1000) keys.set(name, k);
+  }
+  return k;
+}
+
 /** Raw values of an attribute (strings or Buffers), [] when absent. */
 export function values(entry: LdapEntry, name: string): LdapValue[] {
-  return entry.attrs.get(name.toLowerCase()) ?? [];
+  return entry.attrs.get(attrKey(name)) ?? [];
 }
 
 /** True when the entry carries at least one value of the attribute. */
 export function has(entry: LdapEntry, name: string): boolean {
-  return entry.attrs.has(name.toLowerCase());
+  return entry.attrs.has(attrKey(name));
 }
 
 /** First value as a string (Buffers decoded as UTF-8), undefined when absent. */

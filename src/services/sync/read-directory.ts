@@ -6,7 +6,7 @@
  * groups and members known only to the store.
  */
 import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
-import { all, escapeFilterValue, first, isEntryDisabled, pagedSearch, pagedSearchPages, readEntry, stableIdOf, userAttributes } from '../../directory/ldap/index.ts';
+import { all, escapeFilterValue, first, isEntryDisabled, pagedSearch, pagedSearchPages, readEntry, stableIdOf, userAttributes, attrKey } from '../../directory/ldap/index.ts';
 import { userDigest } from '../../domain/sync/fingerprint.ts';
 import { mapDirectoryUser, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
 import type { SourceSnapshot, SourceUser, SyncIssue } from '../../domain/sync/types.ts';
@@ -109,17 +109,6 @@ export async function resolveGroupDns(conn: LdapConnection, src: LdapSource, ref
 
 const NONE: string[] = [];
 
-/** Attribute names of the field map, lower-cased once: the mapper asks for a dozen of them per entry. */
-const lowered = new Map<string, string>();
-function lowerAttr(attr: string): string {
-  let l = lowered.get(attr);
-  if (l === undefined) {
-    l = attr.toLowerCase();
-    if (lowered.size < 1000) lowered.set(attr, l);
-  }
-  return l;
-}
-
 /** Adapts an entry to the mapper without a closure per entry. */
 class EntryInput implements DirectoryUserInput {
   constructor(private readonly e: LdapEntry, public readonly stableId: string | undefined, public readonly disabled: boolean) {}
@@ -129,7 +118,7 @@ class EntryInput implements DirectoryUserInput {
   get(attr: string): string[] {
     // Values arrive as strings unless they are not UTF-8: hand the array over as it is (the mapper only reads it)
     // rather than copying it for every field of every entry.
-    const vals = this.e.attrs.get(lowerAttr(attr));
+    const vals = this.e.attrs.get(attrKey(attr));
     if (!vals) return NONE;
     for (const v of vals) if (typeof v !== 'string') return all(this.e, attr);
     return vals as string[];
