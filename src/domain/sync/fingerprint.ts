@@ -64,7 +64,8 @@ function feedNumber(st: { h1: number; h2: number }, n: number): void {
   st.h2 = h2;
 }
 
-function finish(a: number, b: number): number {
+/** cyrb53's final mix of its two 32-bit states into 53 bits (also used by services/sync/dn-index.ts). */
+export function finish(a: number, b: number): number {
   let h1 = Math.imul(a ^ (a >>> 16), 2246822507);
   h1 ^= Math.imul(b ^ (b >>> 13), 3266489909);
   let h2 = Math.imul(b ^ (b >>> 16), 2246822507);

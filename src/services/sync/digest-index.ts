@@ -32,26 +32,27 @@ export class DigestIndex {
     }
   }
 
+  /** The slot holding this key, or -1. */
+  private slot(digest: number): number {
+    for (let i = (digest >>> 0) & this.mask; ; i = (i + 1) & this.mask) {
+      if (this.ids[i] === 0) return -1;
+      if (this.keys[i] === digest) return i;
+    }
+  }
+
   /** The id under this key (ids never taken; see take). */
   get(digest: number): number | undefined {
-    for (let i = (digest >>> 0) & this.mask; ; i = (i + 1) & this.mask) {
-      const id = this.ids[i]!;
-      if (id === 0) return undefined;
-      if (this.keys[i] === digest) return id > 0 ? id : undefined;
-    }
+    const i = this.slot(digest);
+    return i >= 0 && this.ids[i]! > 0 ? this.ids[i] : undefined;
   }
 
   /** The store id under this digest, once: a second take of the same digest finds nothing. */
   take(digest: number): number | undefined {
-    for (let i = (digest >>> 0) & this.mask; ; i = (i + 1) & this.mask) {
-      const id = this.ids[i]!;
-      if (id === 0) return undefined;
-      if (this.keys[i] === digest) {
-        if (id < 0) return undefined;
-        this.ids[i] = -1;
-        return id;
-      }
-    }
+    const i = this.slot(digest);
+    if (i < 0 || this.ids[i]! < 0) return undefined;
+    const id = this.ids[i]!;
+    this.ids[i] = -1;
+    return id;
   }
 
   /** Store ids never taken. */

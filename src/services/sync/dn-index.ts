@@ -7,15 +7,11 @@
  * hash of their bytes; a hit is checked against the DN itself. Other DNs sit in a Map by string. A miss is not an
  * answer: the caller goes on with the slower comparison by DN key (case, spacing, escapes).
  */
+import { finish } from '../../domain/sync/fingerprint.ts';
 import { DigestIndex } from './digest-index.ts';
 
-// cyrb53 (public domain, bryc) over 7-bit characters; null when one is not ASCII. Two copies, for strings and for
-// bytes, so that each loop stays monomorphic (this runs for every one of 600,000 member values).
-function finish(h1: number, h2: number): number {
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
+// cyrb53 (public domain, bryc) over 7-bit characters; null when one is not ASCII. Two copies of the loop, for
+// strings and for bytes, so that each stays monomorphic (this runs for every one of 600,000 member values).
 
 function hashString(s: string): number | null {
   let h1 = 0xdeadbeef;
