@@ -88,8 +88,8 @@ export async function* pagedSearch(conn: LdapConnection, opts: PagedSearchOption
 }
 
 /**
- * pagedSearch a page at a time: for the sync's 100,000-entry reads, where resuming an async generator for every
- * entry (through two of them) cost more than handing over 500 entries at once.
+ * pagedSearch a page at a time: for the sync's 100,000-entry reads, where resuming async generators for every
+ * entry cost more than handing over 500 entries at once.
  */
 export async function* pagedSearchPages(conn: LdapConnection, opts: PagedSearchOptions): AsyncGenerator<LdapEntry[]> {
   const filter = normalizeFilter(opts.filter);

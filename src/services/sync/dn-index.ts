@@ -61,9 +61,10 @@ export class ExactDnIndex {
     return this.other.get(v);
   }
 
+  /** Same answer as byString(value decoded as UTF-8). */
   byBytes(buf: Buffer, start: number, end: number): number | undefined {
     const h = hashBytes(buf, start, end);
-    if (h === null) return undefined;
+    if (h === null) return this.other.get(buf.toString('utf8', start, end));
     const id = this.hashed.get(h);
     if (id === undefined) return undefined;
     const dn = this.dns[id - 1]!;

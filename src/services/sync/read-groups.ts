@@ -57,7 +57,7 @@ export async function readGroupEntries(
           const end = raw.bounds[2 * k + 1]!;
           const idx = ctx.exact.byBytes(raw.buf, start, end);
           if (idx !== undefined) users.push(idx);
-          else byDnValue(raw.buf.toString('utf8', start, end));
+          else pending.push(raw.buf.toString('utf8', start, end));
         }
       }
       // AD's ranged values come from further searches, which must see every value decoded.
