@@ -15,11 +15,10 @@ import { DigestIndex } from './digest-index.ts';
 import { dnKey } from './dn-key.ts';
 import type { StoreResolver } from './read-directory.ts';
 
-const USER_COLUMNS = [
-  'id', 'username', 'usernameAlias', 'source', 'sourceName', 'sourceId', 'ldapDn', 'fullName', 'email', 'otherEmails',
-  'department', 'office', 'homeDir', 'cardNumber', 'cardNumber2', 'pinHash', 'disabled', 'disabledReason', 'disabledAt', 'syncDigest',
-] as const;
-type Row = Pick<UserRow, (typeof USER_COLUMNS)[number]>;
+/** The columns of USER_SELECT (below), as fromRaw names them. */
+type Row = Pick<UserRow,
+  | 'id' | 'username' | 'usernameAlias' | 'source' | 'sourceName' | 'sourceId' | 'ldapDn' | 'fullName' | 'email' | 'otherEmails'
+  | 'department' | 'office' | 'homeDir' | 'cardNumber' | 'cardNumber2' | 'pinHash' | 'disabled' | 'disabledReason' | 'disabledAt' | 'syncDigest'>;
 
 function parseList(text: string): string[] {
   try {
@@ -86,14 +85,17 @@ async function loadUsersWhere(db: Db, where: string, params: readonly unknown[])
   }
 }
 
-/** Users by id (the rows of a full sync whose digest did not vouch for them). */
-export async function loadUsersById(db: Db, ids: readonly number[]): Promise<StoreUser[]> {
+/** Users whose `column` is one of `values` (and that match `where`, SQL with "?" parameters), 5,000 values a query. */
+async function loadUsersIn(db: Db, where: string, column: string, values: readonly unknown[]): Promise<StoreUser[]> {
   const out: StoreUser[] = [];
-  for (const part of chunks(ids, 5000)) {
-    for (const r of await rawRows(db, `${USER_SELECT} where id in (${part.map(() => '?').join(',')})`, part)) out.push(fromRaw(r));
+  for (const part of chunks(values, 5000)) {
+    for (const r of await rawRows(db, `${USER_SELECT} where ${where} and ${column} in (${part.map(() => '?').join(',')})`, part)) out.push(fromRaw(r));
   }
   return out;
 }
+
+/** Users by id (the rows of a full sync whose digest did not vouch for them). */
+export const loadUsersById = (db: Db, ids: readonly number[]): Promise<StoreUser[]> => loadUsersIn(db, '1 = 1', 'id', ids);
 
 /** Every user that does not belong to this source: their names are taken, and a user may move between sources. */
 export const loadOtherUsers = (db: Db, sourceName: SourceName): Promise<StoreUser[]> =>
@@ -140,12 +142,8 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
 /** Users an incremental plan can touch: by stable id (this source) or by username. */
 export async function loadUsersFor(db: Db, sourceIds: readonly string[], usernames: readonly string[]): Promise<StoreUser[]> {
   const byId = new Map<number, StoreUser>();
-  for (const part of chunks(sourceIds, 5000)) {
-    for (const r of await db.selectFrom('users').select(USER_COLUMNS).where('source', '=', 'ldap').where('sourceId', 'in', part).execute()) byId.set(r.id, toStoreUser(r));
-  }
-  for (const part of chunks(usernames, 5000)) {
-    for (const r of await db.selectFrom('users').select(USER_COLUMNS).where('username', 'in', part).execute()) byId.set(r.id, toStoreUser(r));
-  }
+  for (const u of await loadUsersIn(db, "source = 'ldap'", 'source_id', sourceIds)) byId.set(u.id, u);
+  for (const u of await loadUsersIn(db, '1 = 1', 'username', usernames)) byId.set(u.id, u);
   return [...byId.values()];
 }
 
