@@ -1,12 +1,63 @@
 /** pino logger with secrets redacted wherever they might appear in a logged object. */
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, pino as PinoFactory } from 'pino';
 
 export const REDACT_PATHS = [
   'password', '*.password', 'bindPassword', '*.bindPassword', 'token', '*.token', 'secret', '*.secret',
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
 ];
 
+// pino is CommonJS: required synchronously, so that a logger can load it at its first line (see createCliLogger).
+const require = createRequire(import.meta.url);
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const { pino } = require('pino') as { pino: typeof PinoFactory };
   return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'spool' } }, destination as never);
+}
+
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/**
+ * The same logger for one CLI command, created at the first line that is actually logged. Why: loading pino cost
+ * about 20 ms of every command's start-up, and a command run at the default level ("warn") usually logs nothing.
+ * Lines below the level are dropped without creating it; everything that is logged goes through pino as usual.
+ */
+class DeferredLogger {
+  #real: Logger | undefined;
+  readonly #make: () => Logger;
+  readonly level: string;
+
+  constructor(make: () => Logger, level: string) {
+    this.#make = make;
+    this.level = level;
+  }
+
+  #log(method: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
+    if ((LEVELS[method] ?? 0) < (LEVELS[this.level] ?? 30)) return;
+    this.#real ??= this.#make();
+    (this.#real[method] as (...a: unknown[]) => void)(...args);
+  }
+
+  fatal(...args: unknown[]): void { this.#log('fatal', args); }
+  error(...args: unknown[]): void { this.#log('error', args); }
+  warn(...args: unknown[]): void { this.#log('warn', args); }
+  info(...args: unknown[]): void { this.#log('info', args); }
+  debug(...args: unknown[]): void { this.#log('debug', args); }
+  trace(...args: unknown[]): void { this.#log('trace', args); }
+  silent(): void {}
+
+  isLevelEnabled(level: string): boolean {
+    return (LEVELS[level] ?? 0) >= (LEVELS[this.level] ?? 30);
+  }
+
+  child(bindings: Record<string, unknown>): DeferredLogger {
+    return new DeferredLogger(() => (this.#real ??= this.#make()).child(bindings), this.level);
+  }
+}
+
+/** createLogger for a CLI command: pino itself is loaded only if a line is logged. */
+export function createCliLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  if (!(level in LEVELS)) return createLogger(level, destination); // pino reports the unknown level
+  return new DeferredLogger(() => createLogger(level, destination), level) as unknown as Logger;
 }
 export type { Logger };

@@ -7,10 +7,10 @@ export const cliActor = (): string => `cli:${process.env.SUDO_USER ?? os.userInf
 
 export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   // Loaded on demand so that `spool --help` and usage errors answer without loading every service.
-  const [{ createApp }, { loadConfig }, { createLogger }] = await Promise.all([import('../app.ts'), import('../config.ts'), import('../logger.ts')]);
+  const [{ createApp }, { loadConfig }, { createCliLogger }] = await Promise.all([import('../app.ts'), import('../config.ts'), import('../logger.ts')]);
   const config = loadConfig();
   // Logs go to stderr so stdout stays clean for --json output.
-  const log = createLogger(process.env.SPOOL_LOG_LEVEL ?? 'warn', process.stderr);
+  const log = createCliLogger(process.env.SPOOL_LOG_LEVEL ?? 'warn', process.stderr);
   // SPOOL_CLI_TIMING=1: milliseconds since the process started at each step, on stderr (start-up tuning, benchmarks).
   const t = (step: string): void => {
     if (process.env.SPOOL_CLI_TIMING) process.stderr.write(`[cli] ${performance.now().toFixed(0)} ms ${step}\n`);
@@ -24,5 +24,6 @@ export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
     t('command done');
     await app.close();
     t('closed');
+    if (process.env.SPOOL_CLI_TIMING) process.on('exit', () => t('exit'));
   }
 }

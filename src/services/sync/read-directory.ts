@@ -50,8 +50,11 @@ export interface ReadOptions {
   userLimit?: number | undefined;
   /** Replaces each mapped user before it is kept (full syncs: a "same" record when its digest matches the store's). */
   slim?: ((u: SourceUser) => SourceUser) | undefined;
-  /** 'if-changed': stamps of the groups as last synced (stable id → stamp); a candidate with its known stamp is unchanged. */
-  knownGroupStamps?: ReadonlyMap<string, string> | undefined;
+  /**
+   * 'if-changed': stamps of these groups as last synced (stable id → stamp); a candidate with its known stamp is
+   * unchanged. Asked only for the candidates the directory returns (usually none).
+   */
+  knownGroupStamps?: ((sourceIds: string[]) => Promise<ReadonlyMap<string, string>>) | undefined;
 }
 
 /** A group as read: user members by index, everything else as DN keys (nested groups, or users not read). */
@@ -184,7 +187,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     // The cursor window overlaps the previous run (see cursor.ts), so groups already synced at their current
     // stamp show up here too: only a new stamp means a changed group.
     readGroups = false;
-    const known = opts.knownGroupStamps;
+    const candidates = new Map<string, string>();
     const attrs = schema.changeAttr ? [schema.stableIdAttr, schema.changeAttr] : ['1.1'];
     for await (const e of pagedSearch(conn, { baseDns: src.baseDns, filter: andFilter([schema.groupFilter, opts.changedSince]), attributes: attrs, pageSize: 100 })) {
       let sid: string | undefined;
@@ -194,10 +197,15 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
         sid = undefined;
       }
       const stamp = schema.changeAttr ? first(e, schema.changeAttr) : undefined;
-      if (!known || !sid || !stamp || known.get(sid) !== stamp) {
+      if (!opts.knownGroupStamps || !sid || !stamp) {
         readGroups = true;
         break;
       }
+      candidates.set(sid, stamp);
+    }
+    if (!readGroups && candidates.size) {
+      const known = await opts.knownGroupStamps!([...candidates.keys()]);
+      for (const [sid, stamp] of candidates) if (known.get(sid) !== stamp) readGroups = true;
     }
   }
   let groups: RawGroup[] | null = null;

@@ -17,7 +17,7 @@ import { describeChanges, type PlannedChanges } from './describe-plan.ts';
 import type { LdapSource } from './ldap-source.ts';
 import type { ReadProgress, ReadResult } from './read-directory.ts';
 import { finishSnapshot, highestCommittedUsn, readRaw, readSource } from './read-directory.ts';
-import { loadGroups, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, resolverFromDb, resolverFromUsers } from './store-snapshot.ts';
+import { loadGroups, loadGroupStamps, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, resolverFromDb, resolverFromUsers } from './store-snapshot.ts';
 
 export interface SourceRunOptions {
   db: Db;
@@ -123,15 +123,17 @@ async function readIncremental(src: LdapSource, o: SourceRunOptions, onProgress:
     } else {
       // AD: the watermark is read before the searches, so changes committed meanwhile are picked up next time.
       const startUsn = src.schema.changeAttr === 'uSNChanged' ? await highestCommittedUsn(conn) : undefined;
-      const groups = await loadGroups(o.db);
-      const knownGroupStamps = new Map(groups.filter((g) => g.source === 'ldap' && (g.sourceName ?? 'primary') === src.name && g.sourceId && g.changed).map((g) => [g.sourceId!, g.changed!]));
+      const knownGroupStamps = (sids: string[]): Promise<Map<string, string>> => loadGroupStamps(o.db, src.name, sids);
       const result = await readSource(conn, src, {
         now: o.now, changedSince: c.clause, knownGroupStamps, pinDigest: pinDigestOf(o), groups: src.syncGroups || src.importMode === 'groups' ? 'if-changed' : 'none', resolver: () => resolverFromDb(o.db, src.name), onProgress,
       });
       o.onPhase('loading store');
       const su = result.snapshot.users;
-      const [users, memberships] = await Promise.all([
+      // Unread groups are neither planned nor applied (no memberships change, so no group decides a new user's
+      // account either): the store's groups are loaded only when the directory's were read.
+      const [users, groups, memberships] = await Promise.all([
         loadUsersFor(o.db, su.map((u) => u.sourceId), su.map((u) => u.username)),
+        result.groupsRead ? loadGroups(o.db) : Promise.resolve([]),
         result.groupsRead && src.syncGroups ? loadMemberships(o.db, o.engine, src.name) : Promise.resolve(new Map<number, StoreMembers>()),
       ]);
       if (src.importMode === 'groups' && !result.groupsRead) {

@@ -139,11 +139,20 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
   return { byDigest, undigested };
 }
 
-/** Users an incremental plan can touch: by stable id (this source) or by username. */
+/**
+ * Users an incremental plan can touch: by stable id (this source) or by username. A name that a row found by stable
+ * id already holds is not looked up again: usernames are unique, so no other row can hold it (in a typical
+ * incremental run that is every name, and the second query, with its cold index pages, is skipped).
+ */
 export async function loadUsersFor(db: Db, sourceIds: readonly string[], usernames: readonly string[]): Promise<StoreUser[]> {
   const byId = new Map<number, StoreUser>();
-  for (const u of await loadUsersIn(db, "source = 'ldap'", 'source_id', sourceIds)) byId.set(u.id, u);
-  for (const u of await loadUsersIn(db, '1 = 1', 'username', usernames)) byId.set(u.id, u);
+  const held = new Set<string>();
+  for (const u of await loadUsersIn(db, "source = 'ldap'", 'source_id', sourceIds)) {
+    byId.set(u.id, u);
+    held.add(u.username);
+  }
+  const others = usernames.filter((n) => !held.has(n));
+  if (others.length) for (const u of await loadUsersIn(db, '1 = 1', 'username', others)) byId.set(u.id, u);
   return [...byId.values()];
 }
 
@@ -153,6 +162,22 @@ export async function loadGroups(db: Db): Promise<StoreGroup[]> {
     id: g.id, name: g.name, source: g.source, sourceName: g.sourceName, sourceId: g.sourceId, dn: g.ldapDn, changed: g.source === 'ldap' ? ldapChanged(g.attributes) : null,
     initialCreditCents: g.initialCreditCents, initialRestricted: g.initialRestricted === null ? null : g.initialRestricted === 1,
   }));
+}
+
+/**
+ * Change stamps of these groups of this source as last synced (stable id → stamp): what an incremental sync asks
+ * about the groups the directory reports as changed, before it decides to read them all.
+ */
+export async function loadGroupStamps(db: Db, sourceName: SourceName, sourceIds: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const part of chunks(sourceIds, 5000)) {
+    const rows = await rawRows(db, `select source_id, attributes from groups where source = 'ldap' and coalesce(source_name, 'primary') = ? and source_id in (${part.map(() => '?').join(',')})`, [sourceName, ...part]);
+    for (const [sid, attributes] of rows) {
+      const stamp = ldapChanged(String(attributes));
+      if (stamp) out.set(String(sid), stamp);
+    }
+  }
+  return out;
 }
 
 function ldapChanged(attributes: string): string | null {
