@@ -217,10 +217,13 @@ export async function loadMemberships(db: Db, engine: Engine, sourceName: Source
   const agg = engine === 'postgres'
     ? sql<string>`string_agg((m.user_id * 2 + m.direct)::text, ',')`
     : sql<string>`group_concat(m.user_id * 2 + m.direct, ',')`;
+  // "group_id in (subquery)" rather than a join: SQLite then walks the memberships' primary key in group order
+  // and aggregates as it goes; the join visited groups by their source index and sorted all 600,000 rows in a
+  // temporary B-tree first (345 ms against 208 ms at the bench's 600,000 memberships).
   const r = await sql<{ gid: number; members: string }>`
     select m.group_id as gid, ${agg} as members
-    from memberships m join groups g on g.id = m.group_id
-    where g.source = 'ldap' and ${ownSourceName(sourceName)}
+    from memberships m
+    where m.group_id in (select id from groups where source = 'ldap' and ${ownSourceName(sourceName)})
     group by m.group_id`.execute(db);
   const out = new Map<number, StoreMembers>();
   for (const row of r.rows) out.set(Number(row.gid), parseMemberList(row.members ?? ''));
