@@ -103,6 +103,23 @@ for (const engine of testEngines()) {
       assert.equal(await storeDigest(app), before);
     });
 
+    test('member values spelt other than the entry DN (other case, other escaping) still name the user', async () => {
+      let plain = 10;
+      while (dir.user(plain).disabled) plain++;
+      const escaped = dir.user(1); // cn=Smith\, John: here spelt with a hex escape instead
+      assert.ok(escaped.dn.startsWith('cn=Smith\\, John,'));
+      const upper = `UID=${dir.user(plain).uid},OU=PEOPLE,${BASE.toUpperCase()}`;
+      await slapd.ldapAdd(`dn: cn=spelling,ou=groups,${BASE}\nobjectClass: groupOfNames\ncn: spelling\nmember: ${upper}\nmember: ${escaped.dn.replace('\\,', '\\2C')}\n`);
+      try {
+        const r = await app.services.sync.run({});
+        assert.equal(r.groups.added, 1);
+        assert.deepEqual(await membersOf(app, 'spelling'), new Map([[dir.user(plain).uid, 1], [escaped.uid, 1]]));
+      } finally {
+        await slapd.ldapDelete(`cn=spelling,ou=groups,${BASE}`);
+        assert.equal((await app.services.sync.run({})).groups.removed, 1);
+      }
+    });
+
     test('a row changed by anything but the sync loses its digest, is compared in full and put back', async () => {
       const digestOf = async (name: string): Promise<number | null> =>
         (await app.store.db.selectFrom('users').select('syncDigest').where('username', '=', name).executeTakeFirstOrThrow()).syncDigest;
