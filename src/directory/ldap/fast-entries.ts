@@ -245,13 +245,29 @@ export function installFastEntryReader(client: Client): void {
   let chunks: Buffer[] = [];
   let buffered = 0;
 
-  /** The next n bytes as one Buffer (joined once if they span chunks); the rest stays buffered. */
+  /**
+   * The next n bytes as one Buffer; the rest stays buffered. A message that spans chunks is copied alone: joining
+   * every buffered chunk instead copied the whole next socket read (up to 64 KB) for each entry that straddled a
+   * read boundary, about 80 MB and 100 ms over 100,000 users.
+   */
   const take = (n: number): Buffer => {
-    const all = chunks[0]!.length >= n ? chunks[0]! : Buffer.concat(chunks, buffered);
-    const rest = all.subarray(n);
-    chunks = rest.length ? [rest] : [];
     buffered -= n;
-    return all.subarray(0, n);
+    const head = chunks[0]!;
+    if (head.length >= n) {
+      if (head.length === n) chunks.shift();
+      else chunks[0] = head.subarray(n);
+      return head.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; ) {
+      const c = chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) chunks.shift();
+      else chunks[0] = c.subarray(k);
+    }
+    return out;
   };
 
   const read: ParserRead & { spool?: true } = (data, details) => {
