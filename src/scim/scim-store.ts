@@ -6,6 +6,7 @@
  */
 import { sql, type CompiledQuery } from 'kysely';
 import type { Db, Engine } from '../store/database.ts';
+import { columnName } from '../store/schema.ts';
 import { chunks } from '../store/sql-errors.ts';
 import { USERNAME_COLUMN, type Sql } from './filter-sql.ts';
 import { GROUP_COLUMNS, type MemberRow, type ScimGroupRow } from './group-resource.ts';
@@ -152,8 +153,6 @@ export async function existingUserIds(db: Db, ids: readonly number[]): Promise<S
 export type NewScimUser = Record<'username' | 'fullName' | 'otherEmails' | 'attributes' | 'source' | 'sourceName' | 'createdAt' | 'updatedAt', string> &
   Record<'email' | 'department' | 'office' | 'cardNumber' | 'scimExternalId' | 'disabledAt' | 'disabledReason', string | null> & { disabled: number };
 
-const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
 /**
  * Inserts a user whose source_id is its own id, in ONE statement (this is Entra's provisioning hot path):
  * SQLite hands out AUTOINCREMENT ids as sqlite_sequence.seq + 1 under the write lock the INSERT holds;
@@ -161,7 +160,7 @@ const snake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCas
  */
 export async function insertScimUser(db: Db, engine: Engine, row: NewScimUser): Promise<number> {
   const keys = Object.keys(row) as Array<keyof NewScimUser>;
-  const cols = sql.raw(keys.map(snake).join(', '));
+  const cols = sql.raw(keys.map(columnName).join(', '));
   const values = sql.join(keys.map((k) => sql`${row[k]}`));
   const r =
     engine === 'postgres'

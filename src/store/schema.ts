@@ -5,6 +5,9 @@
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
+/** A schema name's column in SQL ("cardNumber2" -> "card_number2"), as CamelCasePlugin spells it, for SQL written as text. */
+export const columnName = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 type Bool = number; // 0 | 1
 type Timestamp = string; // ISO-8601 UTC, e.g. 2026-11-23T22:05:55.123Z (lexicographic order = time order)
 

@@ -219,31 +219,25 @@ export function groupAttributes(changed: string | null): string {
 /**
  * Only the columns that change: SQLite rewrites an index entry for every indexed column named in SET, whether or
  * not its value changed, so a department change must not name username, email or full_name (1,000 changed users
- * otherwise dirty thousands of index pages).
+ * otherwise dirty thousands of index pages). updateById adds version = version + 1.
  */
-/** Column names (snake_case) of the detail fields. */
-const DETAIL_COLUMNS: Record<(typeof DETAIL_FIELDS)[number], string> = {
-  fullName: 'full_name', email: 'email', otherEmails: 'other_emails', department: 'department', office: 'office', homeDir: 'home_dir',
-};
-
-/** The SET of one user's update, by column name (updateById adds version = version + 1). */
 function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined): Record<string, unknown> {
   const d = u.user.details;
   const set: Record<string, unknown> = {};
   if (u.rename) set.username = u.user.username;
-  if (u.changes.includes('usernameAlias')) set.username_alias = u.user.usernameAlias;
-  if (u.changes.includes('dn')) set.ldap_dn = u.user.dn;
+  if (u.changes.includes('usernameAlias')) set.usernameAlias = u.user.usernameAlias;
+  if (u.changes.includes('dn')) set.ldapDn = u.user.dn;
   if (u.writeDetails) {
-    for (const f of before ? changedDetailFields(before, d) : DETAIL_FIELDS) set[DETAIL_COLUMNS[f]] = f === 'otherEmails' ? JSON.stringify(d.otherEmails) : d[f];
+    for (const f of before ? changedDetailFields(before, d) : DETAIL_FIELDS) set[f] = f === 'otherEmails' ? JSON.stringify(d.otherEmails) : d[f];
   }
-  if (u.writeCard) set.card_number = d.cardNumber;
-  if (u.writeCard2) set.card_number2 = d.cardNumber2;
-  if (u.writePin) set.pin_hash = u.user.pinHash ?? null;
-  if (u.relink) Object.assign(set, { source: 'ldap', source_name: ctx.sourceName, source_id: u.user.sourceId });
-  if (u.disable) Object.assign(set, { disabled: 1, disabled_at: ctx.now, disabled_reason: 'source' });
-  if (u.enable) Object.assign(set, { disabled: 0, disabled_at: null, disabled_reason: null });
-  set.sync_digest = u.digest;
-  set.updated_at = ctx.now;
+  if (u.writeCard) set.cardNumber = d.cardNumber;
+  if (u.writeCard2) set.cardNumber2 = d.cardNumber2;
+  if (u.writePin) set.pinHash = u.user.pinHash ?? null;
+  if (u.relink) Object.assign(set, { source: 'ldap', sourceName: ctx.sourceName, sourceId: u.user.sourceId });
+  if (u.disable) Object.assign(set, { disabled: 1, disabledAt: ctx.now, disabledReason: 'source' });
+  if (u.enable) Object.assign(set, { disabled: 0, disabledAt: null, disabledReason: null });
+  set.syncDigest = u.digest;
+  set.updatedAt = ctx.now;
   return set;
 }
 

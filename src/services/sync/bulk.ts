@@ -6,6 +6,7 @@
  */
 import { CompiledQuery } from 'kysely';
 import type { Db, Engine } from '../../store/database.ts';
+import { columnName } from '../../store/schema.ts';
 import { MAX_PARAMS, chunks } from '../../store/sql-errors.ts';
 
 const q = (name: string): string => `"${name}"`;
@@ -116,7 +117,7 @@ export async function updateWhereIn(
 }
 
 /**
- * UPDATE table SET col = value[, ...][, counter = counter + 1] WHERE id = ?: one row, columns in snake_case. A
+ * UPDATE table SET col = value[, ...][, counter = counter + 1] WHERE id = ?: one row, columns by their schema.ts names. A
  * sync updating 1,000 users costs half as much this way as through the query builder; the text repeats for rows
  * that change the same columns, so SQLite reuses the prepared statement (store/statement-cache.ts).
  */
@@ -129,8 +130,8 @@ export async function updateById(db: Db, engine: Engine, table: string, set: Rec
   let text = texts.get(key);
   if (!text) {
     const ph = (i: number): string => (engine === 'postgres' ? `$${i + 1}` : '?');
-    const sets = cols.map((c, i) => `${q(c)} = ${ph(i)}`);
-    if (increment) sets.push(`${q(increment)} = ${q(increment)} + 1`);
+    const sets = cols.map((c, i) => `${q(columnName(c))} = ${ph(i)}`);
+    if (increment) sets.push(`${q(columnName(increment))} = ${q(columnName(increment))} + 1`);
     text = `update ${q(table)} set ${sets.join(', ')} where "id" = ${ph(cols.length)}`;
     if (texts.size > 200) texts.clear();
     texts.set(key, text);
