@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createCliLogger } from './logger.ts';
+import { createCliLogger, createLogger, DeferredLogger } from './logger.ts';
 
 function sink(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
   let text = '';
@@ -33,4 +33,28 @@ test('a silent CLI logger never writes', async () => {
   log.fatal('nothing');
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(s.lines(), []);
+});
+
+test('a deferred child (a request logger) is made only by a line it logs, with its bindings and its own level', async () => {
+  const s = sink();
+  const parent = createLogger('info', s.stream);
+  let made = 0;
+  const child = new DeferredLogger(() => {
+    made++;
+    return parent.child({ reqId: 'r1' });
+  }, () => parent.level);
+  child.debug('below the parent level');
+  assert.equal(made, 0, 'nothing logged, nothing made');
+  child.info('served');
+  child.info('again');
+  assert.equal(made, 1);
+  const quiet = child.child({ step: 'x' }, { level: 'error' });
+  assert.equal(quiet.level, 'error');
+  quiet.warn('below its own level');
+  quiet.error('kept');
+  await new Promise((r) => setImmediate(r));
+  const lines = s.lines();
+  assert.deepEqual(lines.map((l) => l.msg), ['served', 'again', 'kept']);
+  assert.equal(lines[2]!.reqId, 'r1');
+  assert.equal(lines[2]!.step, 'x');
 });

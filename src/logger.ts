@@ -17,25 +17,42 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
+type Method = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
 /**
- * The same logger for one CLI command, created at the first line that is actually logged. Why: loading pino cost
- * about 20 ms of every command's start-up, and a command run at the default level ("warn") usually logs nothing.
- * Lines below the level are dropped without creating it; everything that is logged goes through pino as usual.
+ * A logger whose pino logger is made at the first line that is actually logged: lines below its level are dropped
+ * without making it. What is logged, with which bindings, redaction and level, stays pino's. Two uses:
+ * - a CLI command (createCliLogger): loading pino cost about 20 ms of start-up, and a command run at the default
+ *   level ("warn") usually logs nothing;
+ * - a request's child logger (http/lazy-logger.ts): Fastify makes one for every request, and for machine clients
+ *   that almost never cause a log line (SCIM) building it cost about as much as the request's own work.
  */
-class DeferredLogger {
+export class DeferredLogger {
   #real: Logger | undefined;
   readonly #make: () => Logger;
-  readonly level: string;
+  readonly #level: () => string;
 
-  constructor(make: () => Logger, level: string) {
+  /** `level`: the level the logger will have, read while it is not made yet (a parent's may change). */
+  constructor(make: () => Logger, level: () => string) {
     this.#make = make;
-    this.level = level;
+    this.#level = level;
   }
 
-  #log(method: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
-    if ((LEVELS[method] ?? 0) < (LEVELS[this.level] ?? 30)) return;
-    this.#real ??= this.#make();
-    (this.#real[method] as (...a: unknown[]) => void)(...args);
+  #get(): Logger {
+    return (this.#real ??= this.#make());
+  }
+
+  get level(): string {
+    return this.#real?.level ?? this.#level();
+  }
+
+  set level(level: string) {
+    this.#get().level = level;
+  }
+
+  #log(method: Method, args: unknown[]): void {
+    if (!this.#real && !this.isLevelEnabled(method)) return;
+    (this.#get()[method] as (...a: unknown[]) => void)(...args);
   }
 
   fatal(...args: unknown[]): void { this.#log('fatal', args); }
@@ -50,14 +67,14 @@ class DeferredLogger {
     return (LEVELS[level] ?? 0) >= (LEVELS[this.level] ?? 30);
   }
 
-  child(bindings: Record<string, unknown>): DeferredLogger {
-    return new DeferredLogger(() => (this.#real ??= this.#make()).child(bindings), this.level);
+  child(bindings: Record<string, unknown>, options?: { level?: string }): DeferredLogger {
+    return new DeferredLogger(() => this.#get().child(bindings, options), () => options?.level ?? this.level);
   }
 }
 
 /** createLogger for a CLI command: pino itself is loaded only if a line is logged. */
 export function createCliLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   if (!(level in LEVELS)) return createLogger(level, destination); // pino reports the unknown level
-  return new DeferredLogger(() => createLogger(level, destination), level) as unknown as Logger;
+  return new DeferredLogger(() => createLogger(level, destination), () => level) as unknown as Logger;
 }
 export type { Logger };
