@@ -192,7 +192,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
         log({ level: 'info', message: `${requested === 'incremental' ? 'Incremental' : 'Full'} sync of the ${src.name} directory (${src.serverType}) started${dryRun ? ' (dry run: nothing is written)' : ''}.` });
         let r: SourceRunResult;
         const onPhase: SourceRunOptions['onPhase'] = (phase, extra) => {
-          // SPOOL_SYNC_DEBUG=1: phase changes of a pass run in this thread (the worker prints its own), on stderr.
+          // SPOOL_SYNC_DEBUG=1: phase changes as this thread sees them, on stderr (a pass in the worker also prints its own, with memory).
           if (process.env.SPOOL_SYNC_DEBUG && phase !== progress.phase) process.stderr.write(`[sync] ${((Date.now() - t0) / 1000).toFixed(3)} s ${phase}\n`);
           Object.assign(progress, { phase }, extra ?? {});
           opts.onProgress?.({ ...progress });
