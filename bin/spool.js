@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The `spool` command. It runs the bundle that `npm ci` compiles into dist/ (scripts/build.mjs). When dist/ is
-// missing or older than a source file (a checkout without the build step, or a source edited since), it runs the
-// TypeScript sources through tsx's loader instead: slower to start, never stale.
+// The `spool` command. It runs the bundle that `npm ci` compiles into dist/ (scripts/build.mjs), with V8's code
+// cache (scripts/run-bundle.cjs). When dist/ is missing or older than a source file (a checkout without the build
+// step, or a source edited since), it runs the TypeScript sources through tsx's loader instead: slower to start,
+// never stale.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newestSource } from '../scripts/source-stamp.mjs';
@@ -20,7 +22,8 @@ function freshBuild() {
 }
 
 if (freshBuild()) {
-  await import('../dist/spool.mjs');
+  const { runBundle, commandKey } = createRequire(import.meta.url)('../scripts/run-bundle.cjs');
+  runBundle(join(root, 'dist/spool.cjs'), commandKey(process.argv.slice(2)));
 } else {
   const { register } = await import('tsx/esm/api');
   register();

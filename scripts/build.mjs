@@ -6,10 +6,10 @@
  * bin/spool.js falls back to tsx whenever dist/ is missing or older than a source file, so a forgotten
  * rebuild never runs stale code.
  *
- * The bundle keeps npm packages external (native addons such as better-sqlite3 must load from node_modules) and
- * splits chunks so that the CLI still loads a command's modules only when that command runs.
+ * The bundles keep some npm packages external (native addons such as better-sqlite3 must load from node_modules).
  */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -30,23 +30,37 @@ const stamp = newestSource(root);
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({
-  absWorkingDir: root,
-  entryPoints: { spool: 'src/cli/main.ts', 'sync-worker': 'src/services/sync/sync-worker.ts' },
-  outdir: out,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: EXTERNAL,
-  sourcemap: 'linked',
-  // Bundled CommonJS packages (commander, pg, ldapts' dependencies) call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __spoolRequire } from 'node:module'; const require = __spoolRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+// Two CommonJS bundles, run through scripts/run-bundle.cjs so that V8 can reuse their compiled code from one
+// command to the next (Node 20 caches nothing for ES modules). Modules loaded with import() stay lazy: esbuild
+// initialises them only when first imported, so `spool users list` does not run the server's code.
+const bundles = { 'spool.cjs': 'src/cli/main.ts', 'sync-worker.cjs': 'src/services/sync/sync-worker.ts' };
+await Promise.all(Object.entries(bundles).map(([file, entry]) =>
+  build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile: join(out, file),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    sourcemap: 'linked',
+    // The sources are ES modules: import.meta becomes the bundle's own file and folder.
+    define: { 'import.meta.url': '__spoolModuleUrl', 'import.meta.dirname': '__dirname' },
+    banner: { js: "const __spoolModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  }),
+));
+// What run-in-worker.ts starts: the worker bundle through the same loader.
+writeFileSync(join(out, 'sync-worker-start.cjs'), "'use strict';\nrequire('../scripts/run-bundle.cjs').runBundle(require('node:path').join(__dirname, 'sync-worker.cjs'), 'sync-worker');\n");
+// Code restored from V8's cache has no loader for import() (see scripts/run-bundle.cjs): external packages must be
+// require()d. esbuild leaves import() of an external package as it is, so one must not slip in.
+for (const f of Object.keys(bundles)) {
+  const m = /\bimport\(\s*["'][^"']+["']\s*\)/.exec(readFileSync(join(out, f), 'utf8'));
+  if (m) throw new Error(`dist/${f} calls ${m[0]}: load that package with require (createRequire) instead.`);
+}
+const hashes = Object.fromEntries(Object.keys(bundles).map((f) => [f, createHash('sha256').update(readFileSync(join(out, f))).digest('hex')]));
 // The console's static files are read from beside the code that serves them (see src/http/assets/routes.ts).
 for (const f of ['console.css', 'console.js']) cpSync(join(root, 'src/http/assets', f), join(out, f));
-writeFileSync(join(out, 'build-info.json'), `${JSON.stringify({ newestSourceMs: stamp, builtAt: new Date().toISOString() })}\n`);
+writeFileSync(join(out, 'build-info.json'), `${JSON.stringify({ newestSourceMs: stamp, builtAt: new Date().toISOString(), bundles: hashes })}\n`);
 if (!process.env.SPOOL_BUILD_QUIET) process.stderr.write(`spool: built dist/ in ${Date.now() - started} ms\n`);

@@ -26,13 +26,12 @@ registerGroupsCommands(program);
 registerAccountsCommands(program);
 for (const register of CLI_MODULES) register(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
+// Not top-level await: dist/ bundles the CLI as CommonJS, which V8 can cache compiled (scripts/run-bundle.cjs).
+program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // Commander already printed its message (unknown option, missing argument, --help, --version).
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else {
     process.exitCode = reportError(e, process.argv.includes('--json'));
   }
-}
+});

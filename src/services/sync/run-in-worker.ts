@@ -39,10 +39,10 @@ export type SyncWorkerMessage =
   | { type: 'error'; error: { code: string; message: string; hint?: string | undefined; status: number; details?: Record<string, unknown> | undefined } };
 
 /**
- * From the TypeScript sources the entry registers tsx first; in the compiled bundle (dist/, see scripts/build.mjs)
- * this module is a chunk beside the worker's own compiled entry.
+ * From the TypeScript sources the entry registers tsx first; in dist/ (see scripts/build.mjs) this module is part
+ * of a bundle, beside the start file that runs the worker's own bundle with V8's code cache.
  */
-const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker.mjs', import.meta.url);
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker-start.cjs', import.meta.url);
 
 /** Young generation of the worker (V8 splits it into semi-spaces of a third each). */
 const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 96;
