@@ -8,9 +8,9 @@
  * flags and rejects it when they differ, and the file name carries the bundle's SHA-256 (build-info.json), so a
  * cache never outlives the code it was made from.
  *
- * One cache per command ("sync-now", "users-list"...): each holds the functions that command ran, written once, at
- * the end of its first successful run. Caches live in dist/.code-cache/ (rebuilt with dist/); where dist/ cannot
- * be written, commands simply run without one. Caches are never read from anywhere else: a shared directory such
+ * One cache per command line shape ("sync-now--json", "users-list"...): each holds the functions that command
+ * ran, written once, at the end of its first successful run. Caches live in dist/.code-cache/ (rebuilt with dist/);
+ * where dist/ cannot be written, commands simply run without one. Caches are never read from anywhere else: a shared directory such
  * as /tmp would let another user plant bytecode.
  */
 const fs = require('node:fs');
@@ -18,16 +18,23 @@ const path = require('node:path');
 const Module = require('node:module');
 const { Script } = require('node:vm');
 
-/** The cache's name for a command line: its first two words ("sync now" -> "sync-now"), or null when unusual. */
+/**
+ * The cache's name for a command line: its first two words and its long options ("sync now --incremental --json" ->
+ * "sync-now--incremental--json"; an incremental sync runs other code than a full one), or null when unusual.
+ */
 function commandKey(argv) {
   const words = [];
+  const flags = new Set();
   for (const a of argv) {
-    if (a.startsWith('-')) break;
-    if (!/^[a-z][a-z0-9-]{0,30}$/.test(a)) return null;
-    words.push(a);
-    if (words.length === 2) break;
+    if (a.startsWith('--')) {
+      const name = a.split('=')[0];
+      if (/^--[a-z][a-z0-9-]{0,30}$/.test(name)) flags.add(name);
+    } else if (!a.startsWith('-') && words.length < 2 && flags.size === 0) {
+      if (!/^[a-z][a-z0-9-]{0,30}$/.test(a)) return null;
+      words.push(a);
+    }
   }
-  return words.length ? words.join('-') : null;
+  return words.length ? [words.join('-'), ...[...flags].sort()].join('') : null;
 }
 
 function cacheFile(file, name) {

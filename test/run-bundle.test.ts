@@ -29,8 +29,11 @@ const caches = (dir: string): string[] => {
   }
 };
 
-test('command keys: the first two words, nothing unusual', () => {
-  assert.equal(commandKey(['sync', 'now', '--json']), 'sync-now');
+test('command keys: the first two words and the long options, nothing unusual', () => {
+  assert.equal(commandKey(['sync', 'now', '--json']), 'sync-now--json');
+  assert.equal(commandKey(['sync', 'now', '--json', '--incremental']), 'sync-now--incremental--json');
+  assert.equal(commandKey(['users', 'show', 'alice', '--json']), 'users-show--json');
+  assert.equal(commandKey(['sync', 'log', '--limit=5', '3']), 'sync-log--limit');
   assert.equal(commandKey(['users', 'list']), 'users-list');
   assert.equal(commandKey(['serve']), 'serve');
   assert.equal(commandKey(['--version']), null);

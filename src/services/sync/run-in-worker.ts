@@ -1,8 +1,7 @@
 /**
- * Full syncs run in a worker thread with a large young generation (Worker resourceLimits). Reading 100,000 LDAP
- * entries and writing them allocates millions of short-lived objects; in a default-sized young generation they are
- * copied and promoted by hundreds of scavenges, costing several times the work itself (measured: ~700 scavenges,
- * 10+ s, for 100,000 users). The worker uses its own database connection; the main thread keeps the lease, the
+ * Full syncs run in a worker thread with heap limits of their own (Worker resourceLimits, tuned below). Reading
+ * 100,000 LDAP entries and writing them allocates millions of short-lived objects, and the heap's sizing decides how
+ * often they are copied and collected (once measured: ~700 scavenges, 10+ s, for 100,000 users). The worker uses its own database connection; the main thread keeps the lease, the
  * run record and the log. If a worker cannot start, the caller runs the pass in this thread.
  */
 import { Worker } from 'node:worker_threads';
@@ -44,16 +43,21 @@ export type SyncWorkerMessage =
  */
 const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker-start.cjs', import.meta.url);
 
-/** Young generation of the worker (V8 splits it into semi-spaces of a third each). */
-const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 96;
+/**
+ * Young generation of the worker (V8 splits it into semi-spaces of a third each). First sync of the bench's 100,000
+ * users, two or three runs each: 96 MB 7.4-7.5 s, 48 MB 7.1-7.3 s, 32 MB 6.4-7.0 s, 24 MB 6.8-6.9 s, 16 MB 7.9-8.0 s.
+ */
+const YOUNG_GENERATION_MB = Number(process.env.SPOOL_SYNC_YOUNG_MB) || 32;
 
 /**
- * Old generation of the worker. V8 lets a heap grow to several times its live size before collecting; a cap sized
- * to the directory (~1.1 MB live per 1,000 users, measured at 100,000) keeps peak RSS bounded. A directory bigger than expected
- * makes the worker run out of memory, and the pass is then redone in the main thread (writes are idempotent).
+ * Old generation of the worker. The cap bounds peak RSS, but V8 also grows the heap more timidly the lower the
+ * cap (its growing factor shrinks below about 1 GB), collecting far more often: the bench's first sync (about 110 MB
+ * live) took 7.4-7.6 s at caps of 192-320 MB and 6.4-7.0 s at 768 MB (peak RSS 346-352 MB), 6.3-6.7 s uncapped
+ * (peak RSS up to 425 MB). A directory bigger than expected makes the worker run out of memory, and the pass is then
+ * redone in the main thread (writes are idempotent).
  */
 export function oldGenerationMb(knownUsers: number): number {
-  return Math.min(4096, Math.max(192, 96 + Math.round(knownUsers * 0.0015)));
+  return Math.min(4096, Math.max(768, 96 + Math.round(knownUsers * 0.004)));
 }
 
 /**
