@@ -21,11 +21,13 @@ export interface AppOptions {
   config: Readonly<Config>;
   log: Logger;
   clock?: () => Date;
+  /** SQLite: see OpenStoreOptions.checkpointOnClose (the CLI passes false). */
+  checkpointOnClose?: boolean;
 }
 
 export async function createApp(options: AppOptions) {
   const { config, log } = options;
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, checkpointOnClose: options.checkpointOnClose });
   const secrets = createSecretBox(loadSecretKey(config.dataDir, config.secretKey));
   const deps: ServiceDeps = { store, repos: createRepositories(store.db), secrets, log, clock: options.clock ?? (() => new Date()) };
   const settings = createSettingsService(deps);

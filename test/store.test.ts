@@ -1,5 +1,8 @@
 /** The store suite, run once per engine (SQLite and a real PostgreSQL). */
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/database.ts';
 import { createTestDatabase, openTestApp, testEngines, type TestApp } from './helpers/stores.ts';
@@ -108,4 +111,27 @@ test('an unreachable PostgreSQL gives a clear error naming the host, without the
   } finally {
     await db.drop();
   }
+});
+
+describe('SQLite WAL at close', () => {
+  test('the CLI leaves the WAL for the next writer (checkpointOnClose: false); the default checkpoints and removes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-wal-'));
+    try {
+      const write = async (checkpointOnClose: boolean, name: string): Promise<void> => {
+        const s = await openStore({ dataDir: dir, checkpointOnClose });
+        await s.db.insertInto('settings').values({ key: name, value: '"x"', updatedAt: new Date().toISOString(), updatedBy: 'test' }).execute();
+        await s.close();
+      };
+      await write(false, 'test.one');
+      assert.ok(existsSync(join(dir, 'spool.sqlite-wal')), 'the WAL stays');
+      await write(false, 'test.two');
+      const s = await openStore({ dataDir: dir, migrate: false });
+      const keys = (await s.db.selectFrom('settings').select('key').where('key', 'like', 'test.%').orderBy('key').execute()).map((r) => r.key);
+      assert.deepEqual(keys, ['test.one', 'test.two']);
+      await s.close();
+      assert.ok(!existsSync(join(dir, 'spool.sqlite-wal')), 'a default close checkpoints and removes the WAL');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -16,7 +16,8 @@ export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
     if (process.env.SPOOL_CLI_TIMING) process.stderr.write(`[cli] ${performance.now().toFixed(0)} ms ${step}\n`);
   };
   t('modules loaded');
-  const app = await createApp({ config, log });
+  // No WAL checkpoint when the command ends: see OpenStoreOptions.checkpointOnClose.
+  const app = await createApp({ config, log, checkpointOnClose: false });
   t('app ready');
   try {
     return await fn(app);
