@@ -5,7 +5,7 @@ export type { CertificateReport, TlsTrustConfig } from './certificate.ts';
 export { normalizeFingerprint, reportFromCertificate } from './certificate.ts';
 export type { LdapErrorContext } from './errors.ts';
 export { translateLdapError, adBindSubcode, AD_BIND_SUBCODES } from './errors.ts';
-export type { LdapEntry, LdapValue } from './entry.ts';
+export type { LdapEntry, LdapValue, PackedValues } from './entry.ts';
 export { toLdapEntry, makeEntry, attrKey, values, has, first, all, buffer, buffers } from './entry.ts';
 export type { PagedSearchOptions, SearchScope } from './search.ts';
 export { pagedSearch, pagedSearchPages, readEntry, collect, splitBaseDns, validateFilter, withoutPackedValues } from './search.ts';

@@ -2,7 +2,7 @@
  * The group pass of a directory read: every group entry with its members resolved to user indexes as values stream
  * in (member DNs are never kept); AD's ranged `member;range=` values are followed (MS-ADTS 3.1.1.3.1.3.3).
  */
-import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
+import type { LdapConnection, LdapEntry, PackedValues } from '../../directory/ldap/index.ts';
 import { all, findRange, first, memberAttrRules, pagedSearchPages, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid, withoutPackedValues } from '../../directory/ldap/index.ts';
 import type { SyncIssue } from '../../domain/sync/types.ts';
 import { describeError, isSpoolError } from '../../errors.ts';
@@ -51,15 +51,7 @@ export async function readGroupEntries(
     };
     for (const rule of rules) {
       const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
-      if (raw) {
-        for (let k = 0; k < raw.count; k++) {
-          const start = raw.bounds[2 * k]!;
-          const end = raw.bounds[2 * k + 1]!;
-          const idx = ctx.exact.byBytes(raw.buf, start, end);
-          if (idx !== undefined) users.push(idx);
-          else pending.push(raw.buf.toString('utf8', start, end));
-        }
-      }
+      if (raw) resolvePacked(raw, ctx.exact, users, pending);
       // AD's ranged values come from further searches, which must see every value decoded.
       const values = findRange(e, rule.attr) ? await withoutPackedValues(conn, () => resolveRangedValues(conn, e, rule.attr, ctx.issues)) : all(e, rule.attr);
       if (values === null) {
@@ -102,6 +94,22 @@ export async function readGroupEntries(
     }
   });
   return { groups, maxChange };
+}
+
+/**
+ * Packed member values to user indexes (as read), the others to `pending` as text. A function of its own: V8
+ * optimizes this loop over 600,000 values far better than inside the async group loop (a no-change sync's group
+ * pass in a CPU profile: 557 -> 457 ms).
+ */
+function resolvePacked(raw: PackedValues, exact: ExactDnIndex, users: number[], pending: string[]): void {
+  const { buf, bounds, count } = raw;
+  for (let k = 0; k < count; k++) {
+    const start = bounds[2 * k]!;
+    const end = bounds[2 * k + 1]!;
+    const idx = exact.byBytes(buf, start, end);
+    if (idx !== undefined) users.push(idx);
+    else pending.push(buf.toString('utf8', start, end));
+  }
 }
 
 async function resolveRangedValues(conn: LdapConnection, e: LdapEntry, attr: string, issues: SyncIssue[]): Promise<string[] | null> {
