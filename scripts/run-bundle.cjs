@@ -57,10 +57,14 @@ function readCache(file) {
   }
 }
 
+/** At most this many caches (0.3-1.3 MB each): command lines with ever new option sets do not fill the disk. */
+const MAX_CACHES = 64;
+
 /** Writes atomically (temp file, then rename): two commands may finish their first run at the same time. */
 function writeCache(file, script) {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (fs.readdirSync(path.dirname(file)).length >= MAX_CACHES) return;
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     fs.writeFileSync(tmp, script.createCachedData());
     fs.renameSync(tmp, file);
