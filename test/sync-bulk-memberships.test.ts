@@ -24,7 +24,7 @@ for (const engine of testEngines()) {
     before(async () => {
       app = await openTestApp(engine);
       for (let i = 0; i < 40; i++) ids.push((await app.services.users.add({ username: `bulk${i}`, fullName: `Bulk ${i}` }, 'test')).id);
-      ctx = { db: app.store.db, engine, now: new Date().toISOString(), actor: 'test', sourceName: 'primary', defaults: { balanceCents: 0, restricted: false }, storeGroups: [], log: () => undefined, bulkMemberships: 1 };
+      ctx = { db: app.store.db, engine, now: new Date().toISOString(), actor: 'test', sourceName: 'primary', defaults: { balanceCents: 0, restricted: false }, storeGroups: [], log: () => undefined, bulkMemberships: 1, exclusiveConnection: true };
     });
     after(async () => app?.dispose());
 

@@ -28,6 +28,11 @@ export interface ApplyContext {
   batchSize?: number;
   /** Fewest added memberships loaded in bulk (default 50,000; see bulkLoadMemberships). */
   bulkMemberships?: number;
+  /**
+   * Nothing else uses `db`'s connection while the plan is applied (the sync worker's own). SQLite's bulk load
+   * needs it: it switches foreign keys off on the connection around its transaction.
+   */
+  exclusiveConnection?: boolean;
 }
 
 /** Per-kind cap on detail lines in the sync log; the rest is summarised. */
@@ -179,7 +184,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(pendingSize);
     pendingSize = 0;
   };
-  const bulk = await bulkLoadable(db, plan.memberships.reduce((a, m) => a + m.add.length, 0), ctx.bulkMemberships ?? BULK_MEMBERSHIPS);
+  const bulk = (engine === 'postgres' || ctx.exclusiveConnection === true) && await bulkLoadable(db, plan.memberships.reduce((a, m) => a + m.add.length, 0), ctx.bulkMemberships ?? BULK_MEMBERSHIPS);
   const written = { users: new Set<number>(), groups: new Set<number>() };
   /** Queues the changes of one group; `full` is called when a transaction's worth is queued. */
   const queue = async (m: SyncPlan['memberships'][number], full: () => Promise<void>): Promise<void> => {
@@ -247,8 +252,9 @@ const conflict = (): SpoolError => new SpoolError('sync.conflict', 'Users or gro
  * and foreign keys are checked for the whole load at once instead of for every row. A failure rolls everything
  * back, index and constraints included.
  *
- * SQLite (2.2 -> 1.5 s for the bench's memberships): foreign keys can only be switched off outside a transaction;
- * they are checked at the end once per distinct user and group. No other writer can remove a user or group while
+ * SQLite (2.2 -> 1.5 s for the bench's memberships; only on a connection of its own, ApplyContext.exclusiveConnection):
+ * foreign keys can only be switched off outside a transaction; they are checked at the end once per distinct user
+ * and group. No other writer can remove a user or group while
  * the transaction holds the write lock, so the check sees exactly what commits.
  *
  * PostgreSQL (10-11 s -> 3.5 s): the foreign key constraints are dropped and added again, which validates every

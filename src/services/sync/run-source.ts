@@ -32,6 +32,8 @@ export interface SourceRunOptions {
   defaults: InitialAccount;
   /** Subkey for directory PIN digests, base64 (plain data: it crosses to the sync worker). */
   pinKey: string;
+  /** `db` is this pass's own connection (the sync worker's): see ApplyContext.exclusiveConnection. */
+  exclusiveConnection?: boolean | undefined;
   log: (l: SyncLogLine) => void;
   onPhase: (phase: string, extra?: Partial<{ usersRead: number; groupsRead: number; applied: number; toApply: number }>) => void;
 }
@@ -171,6 +173,7 @@ export async function runSource(src: LdapSource, o: SourceRunOptions): Promise<S
       db: o.db, engine: o.engine, now: o.now.toISOString(), actor: o.actor, sourceName: src.name, defaults: o.defaults, storeGroups: store.groups, log: o.log,
       // Users per transaction; smaller batches make a long first sync visibly progress (and tests interruptible).
       batchSize: Number(process.env.SPOOL_SYNC_BATCH) || undefined,
+      exclusiveConnection: o.exclusiveConnection,
       onProgress: (done, total) => o.onPhase('applying', { applied: done, toApply: total }),
     });
   }

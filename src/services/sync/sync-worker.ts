@@ -29,7 +29,7 @@ async function main(input: SyncWorkerInput): Promise<void> {
     const o = input.options;
     const result = await runSource(src, {
       db: store.db, engine: store.engine, now: new Date(o.now), actor: o.actor, mode: o.mode, dryRun: o.dryRun, allowMassDelete: o.allowMassDelete,
-      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey,
+      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true,
       log: (l) => {
         lines.push(l);
         if (lines.length >= 500) flush();
