@@ -262,14 +262,18 @@ const conflict = (): SpoolError => new SpoolError('sync.conflict', 'Users or gro
  * other connections wait to read memberships (a first sync's few seconds).
  */
 async function bulkLoadMemberships(db: Db, engine: Engine, written: { users: Set<number>; groups: Set<number> }, load: (trx: Db) => Promise<void>): Promise<void> {
+  // The user index as migration 001 creates it, built once the rows are in.
+  const loadReindexed = async (trx: Db): Promise<void> => {
+    await sql`drop index if exists memberships_user_idx`.execute(trx);
+    await load(trx);
+    await sql`create index memberships_user_idx on memberships (user_id)`.execute(trx);
+  };
   if (engine === 'postgres') {
     await tx(db, async (trx) => {
       const fks = await sql<{ name: string; def: string }>`select conname as name, pg_get_constraintdef(oid) as def from pg_constraint
         where conrelid = 'memberships'::regclass and contype = 'f'`.execute(trx);
       for (const fk of fks.rows) await sql`alter table memberships drop constraint ${sql.id(fk.name)}`.execute(trx);
-      await sql`drop index if exists memberships_user_idx`.execute(trx);
-      await load(trx);
-      await sql`create index memberships_user_idx on memberships (user_id)`.execute(trx);
+      await loadReindexed(trx);
       try {
         for (const fk of fks.rows) await sql`alter table memberships add constraint ${sql.id(fk.name)} ${sql.raw(fk.def)}`.execute(trx);
       } catch (e) {
@@ -282,9 +286,7 @@ async function bulkLoadMemberships(db: Db, engine: Engine, written: { users: Set
   await sql`pragma foreign_keys = off`.execute(db);
   try {
     await tx(db, async (trx) => {
-      await sql`drop index if exists memberships_user_idx`.execute(trx);
-      await load(trx);
-      await sql`create index memberships_user_idx on memberships (user_id)`.execute(trx);
+      await loadReindexed(trx);
       const missing = await sql<{ n: number }>`select
         (select count(*) from json_each(${JSON.stringify([...written.users])}) where value not in (select id from users))
         + (select count(*) from json_each(${JSON.stringify([...written.groups])}) where value not in (select id from groups)) as n`.execute(trx);
