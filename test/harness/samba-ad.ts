@@ -353,8 +353,11 @@ export async function startSambaAd(opts: SambaAdOptions = {}): Promise<SambaAdSe
             await exited;
           }
         }
-        // Prefork workers share the process group: make sure none outlives the root process.
+        // Prefork workers share the process group: make sure none outlives the root process. kill() returns before
+        // the kernel has torn them down, and until then one may still hold the listening sockets (seen in CI: port
+        // 389 answered right after stop()), so wait until nothing answers any more (at most 5 s).
         if (proc.pid !== undefined) try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* none left */ }
+        for (let i = 0; i < 50 && ((await tcpOpen(host, 389)) || (await tcpOpen(host, 636))); i++) await new Promise((r) => setTimeout(r, 100));
         unhook();
         await rm(dir, { recursive: true, force: true });
       },
