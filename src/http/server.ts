@@ -6,7 +6,7 @@ import https from 'node:https';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
 import { createLoginThrottle } from '../security/login-throttle.ts';
 import { pingStore } from '../store/database.ts';
@@ -26,7 +26,8 @@ export async function buildHttpServer(spool: App): Promise<{ app: FastifyInstanc
     loggerInstance: spool.log.child({ component: 'http' }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
-    disableRequestLogging: true,
+    // No per-request log lines (the top-level disableRequestLogging option is deprecated since Fastify 5.12).
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance; // pino's Logger type is wider than FastifyBaseLogger
   app.setErrorHandler(errorHandler);
