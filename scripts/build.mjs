@@ -55,11 +55,14 @@ await Promise.all(Object.entries(bundles).map(([file, entry]) =>
 writeFileSync(join(out, 'sync-worker-start.cjs'), "'use strict';\nrequire('../scripts/run-bundle.cjs').runBundle(require('node:path').join(__dirname, 'sync-worker.cjs'), 'sync-worker');\n");
 // Code restored from V8's cache has no loader for import() (see scripts/run-bundle.cjs): external packages must be
 // require()d. esbuild leaves import() of an external package as it is, so one must not slip in.
+// Each bundle's SHA-256 names its code caches.
+const hashes = {};
 for (const f of Object.keys(bundles)) {
-  const m = /\bimport\(\s*["'][^"']+["']\s*\)/.exec(readFileSync(join(out, f), 'utf8'));
+  const text = readFileSync(join(out, f), 'utf8');
+  const m = /\bimport\(\s*["'][^"']+["']\s*\)/.exec(text);
   if (m) throw new Error(`dist/${f} calls ${m[0]}: load that package with require (createRequire) instead.`);
+  hashes[f] = createHash('sha256').update(text).digest('hex');
 }
-const hashes = Object.fromEntries(Object.keys(bundles).map((f) => [f, createHash('sha256').update(readFileSync(join(out, f))).digest('hex')]));
 // The console's static files are read from beside the code that serves them (see src/http/assets/routes.ts).
 for (const f of ['console.css', 'console.js']) cpSync(join(root, 'src/http/assets', f), join(out, f));
 writeFileSync(join(out, 'build-info.json'), `${JSON.stringify({ newestSourceMs: stamp, builtAt: new Date().toISOString(), bundles: hashes })}\n`);

@@ -10,8 +10,8 @@
  *
  * One cache per command line shape ("sync-now--json", "users-list"...): each holds the functions that command
  * ran, written once, at the end of its first successful run. Caches live in dist/.code-cache/ (rebuilt with dist/);
- * where dist/ cannot be written, commands simply run without one. Caches are never read from anywhere else: a shared directory such
- * as /tmp would let another user plant bytecode.
+ * where dist/ cannot be written, commands simply run without one. Caches are never read from anywhere else: a
+ * shared directory such as /tmp would let another user plant bytecode.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -74,8 +74,8 @@ function writeCache(file, script) {
 }
 
 /**
- * Compiles and runs `file` as a CommonJS module. Returns a function that writes the code cache now, if this run
- * should (no cache yet, or V8 rejected it); it is also called at process exit when the run succeeded.
+ * Compiles and runs `file` as a CommonJS module. When this run should write the code cache (none yet, or V8
+ * rejected it), it does so at process exit, if the run succeeded.
  */
 function runBundle(file, name) {
   const source = fs.readFileSync(file, 'utf8');
@@ -84,16 +84,11 @@ function runBundle(file, name) {
   // No import() in the bundles: compiled code restored from a cache has no dynamic import callback (packages
   // are require()d, see src/security/passwords.ts).
   const script = new Script(Module.wrap(source), { filename: file, cachedData });
-  let pending = cache !== null && (cachedData === undefined || script.cachedDataRejected === true);
-  const save = () => {
-    if (!pending) return;
-    pending = false;
-    writeCache(cache, script);
-  };
-  if (pending) process.once('exit', (code) => code === 0 && save());
+  if (cache !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
+    process.once('exit', (code) => code === 0 && writeCache(cache, script));
+  }
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
-  return save;
 }
 
 module.exports = { runBundle, commandKey };

@@ -1,8 +1,9 @@
 /**
  * Full syncs run in a worker thread with heap limits of their own (Worker resourceLimits, tuned below). Reading
- * 100,000 LDAP entries and writing them allocates millions of short-lived objects, and the heap's sizing decides how
- * often they are copied and collected (once measured: ~700 scavenges, 10+ s, for 100,000 users). The worker uses its own database connection; the main thread keeps the lease, the
- * run record and the log. If a worker cannot start, the caller runs the pass in this thread.
+ * 100,000 LDAP entries and writing them allocates millions of short-lived objects, and the heap's sizing decides
+ * how often they are copied and collected (once measured: ~700 scavenges, 10+ s, for 100,000 users). The worker
+ * uses its own database connection; the main thread keeps the lease, the run record and the log. If a worker
+ * cannot start, the caller runs the pass in this thread.
  */
 import { Worker } from 'node:worker_threads';
 import type { InitialAccount } from '../../domain/groups.ts';
