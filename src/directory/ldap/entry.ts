@@ -14,6 +14,10 @@ export interface LdapEntry {
   attrs: Map<string, LdapValue[]>;
   /** Attributes a search asked to keep as raw bytes (PagedSearchOptions.packed); not in `attrs` then. */
   packed?: Map<string, PackedValues> | undefined;
+  /** A keyed search's hash of the entry's bytes (fast-entries.ts, EntryKeying). */
+  rawHash?: number | undefined;
+  /** Set when a keyed search decoded the entry only in part: what completeEntry() needs to decode the rest. */
+  rest?: { buf: Buffer; start: number; end: number; packed: ReadonlySet<string> | undefined; buffers: readonly string[] } | undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import { BerWriter, MessageParser, SearchEntry, type Client } from 'ldapts';
 import { mulberry32 } from '../../../test/helpers/prng.ts';
 import { toLdapEntry, type LdapEntry } from './entry.ts';
-import { installFastEntryReader, setPackedAttributes } from './fast-entries.ts';
+import { completeEntry, installFastEntryReader, setEntryKeying, setPackedAttributes } from './fast-entries.ts';
 
 type Attr = [type: string, values: Array<string | Buffer>];
 
@@ -146,5 +146,36 @@ describe('fast SearchResultEntry reader (RFC 4511 §4.5.2)', () => {
     assert.deepEqual(g!.attrs.get('cn'), ['g']);
     assert.equal(h!.packed, undefined, 'packing ends with the search that asked for it');
     assert.deepEqual(h!.attrs.get('member'), ['uid=b,dc=x']);
+  });
+
+  test('keyed entries: a hash of their bytes without the change stamp; partial decoding, completed on demand', () => {
+    const parser = new MessageParser();
+    const entries: LdapEntry[] = [];
+    parser.on('message', (m) => void entries.push(toLdapEntry((m as SearchEntry).toObject([], ['objectGUID']))));
+    const client = { messageParser: parser } as unknown as Client;
+    installFastEntryReader(client);
+    const read = (b: Buffer): void => (parser as unknown as { read(d: Buffer, m: Map<string, unknown>): void }).read(b, new Map());
+    const attrs = (stamp: string, office: string): Attr[] => [['uid', ['zoe']], ['objectGUID', [guid]], ['modifyTimestamp', [stamp]], ['physicalDeliveryOfficeName', [office]], ...tricky.slice(2)];
+    const bytes = encodeEntry(8, 'uid=zoe,dc=x', attrs('20260101000000Z', 'Annex'));
+    setEntryKeying(client, { unkeyed: new Set(['modifytimestamp']), eager: new Set(['uid', 'objectguid', 'modifytimestamp']) });
+    read(bytes);
+    read(encodeEntry(9, 'uid=zoe,dc=x', attrs('20270101000000Z', 'Annex')));
+    read(encodeEntry(10, 'uid=zoe,dc=x', attrs('20260101000000Z', 'Annexe')));
+    read(encodeEntry(11, 'uid=zoë,dc=x', attrs('20260101000000Z', 'Annex')));
+    setEntryKeying(client, null);
+    read(bytes);
+    const [a, newStamp, newOffice, newDn, plain] = entries;
+    assert.ok(Number.isSafeInteger(a!.rawHash));
+    assert.equal(newStamp!.rawHash, a!.rawHash, 'the change stamp is not part of the hash');
+    assert.notEqual(newOffice!.rawHash, a!.rawHash);
+    assert.notEqual(newDn!.rawHash, a!.rawHash);
+    assert.equal(plain!.rawHash, undefined, 'keying ends with the search that asked for it');
+    assert.deepEqual([...a!.attrs.keys()], ['uid', 'objectguid', 'modifytimestamp'], 'only the eager attributes are decoded at first');
+    assert.ok(Buffer.isBuffer(a!.attrs.get('objectguid')![0]));
+    const full = completeEntry(a!);
+    assert.equal(full.rawHash, a!.rawHash);
+    assert.equal(full.rest, undefined);
+    assert.deepEqual({ ...full, rawHash: undefined }, { ...plain!, rawHash: undefined }, 'completed, the entry is what a plain read makes of it');
+    assert.equal(completeEntry(plain!), plain, 'a whole entry is returned as it is');
   });
 });

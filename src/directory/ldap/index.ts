@@ -10,6 +10,8 @@ export { toLdapEntry, makeEntry, attrKey, values, has, first, all, buffer, buffe
 export type { PagedSearchOptions, SearchScope } from './search.ts';
 export { pagedSearch, pagedSearchPages, readEntry, collect, splitBaseDns, validateFilter, withoutPackedValues } from './search.ts';
 export { normalizeFilter } from './filter.ts';
+export type { EntryKeying } from './fast-entries.ts';
+export { completeEntry } from './fast-entries.ts';
 export type { RangeInfo } from './ranged.ts';
 export { resolveRangedAttribute, findRange, parseRangedDescription } from './ranged.ts';
 export type { DirectoryType, DirectoryPreset, LdapSchema, MemberAttrRule, MemberValueType, StableIdAttr, ConnectionDefaults } from './presets.ts';

@@ -8,7 +8,7 @@ import type { LdapConnection } from './connection.ts';
 import { BINARY_ATTRIBUTES } from './connection.ts';
 import type { LdapEntry } from './entry.ts';
 import { toLdapEntry } from './entry.ts';
-import { packedAttributesOf, setPackedAttributes } from './fast-entries.ts';
+import { packedAttributesOf, setEntryKeying, setPackedAttributes, type EntryKeying } from './fast-entries.ts';
 import { dnIsWithin } from './escape.ts';
 import { translateLdapError } from './errors.ts';
 import { normalizeFilter } from './filter.ts';
@@ -33,6 +33,8 @@ export interface PagedSearchOptions {
    * too, so use it only where nothing else reads these attributes while the search runs.
    */
   packed?: string[];
+  /** Hash each entry's bytes, and decode only some attributes at first (fast-entries.ts, EntryKeying). */
+  keyed?: EntryKeying;
 }
 
 /**
@@ -105,10 +107,12 @@ export async function* pagedSearchPages(conn: LdapConnection, opts: PagedSearchO
   const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 500));
   const explicitBufferAttributes = binaryList(opts.binaryAttributes);
   if (opts.packed?.length) setPackedAttributes(conn.client, new Set(opts.packed.map((a) => a.toLowerCase())));
+  if (opts.keyed) setEntryKeying(conn.client, opts.keyed);
   try {
     yield* pagesOf(conn, bases, { ...opts, filter, scope, pageSize, explicitBufferAttributes });
   } finally {
     if (opts.packed?.length) setPackedAttributes(conn.client, null);
+    if (opts.keyed) setEntryKeying(conn.client, null);
   }
 }
 

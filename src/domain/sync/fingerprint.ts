@@ -76,46 +76,36 @@ export function finish(a: number, b: number): number {
 /** Details of a "same" record (SourceUser.sameId): never written, never compared. */
 export const NO_DETAILS: Readonly<UserDetails> = Object.freeze({ fullName: '', email: null, otherEmails: [], department: null, office: null, cardNumber: null, cardNumber2: null, homeDir: null });
 
-/** Stands for a value the sync does not manage (a card kept after a failed conversion, PINs left to Spool). */
-const UNMANAGED = '\u0003';
-
 /**
- * userDigest: a 53-bit digest of what a directory entry makes of its stored row: stable id, username, alias, DN, disabled
- * state and, when the sync updates details, the details, card numbers and PIN digest (values the sync leaves
- * alone count as "unmanaged", whatever Spool holds). The sync stores it with the row (users.sync_digest) when the
- * row ends up exactly so; the next full sync compares digests instead of loading and comparing every row.
- * A collision (2^-53 per changed user) would leave one change unapplied until that user's next change.
+ * entryKey: what a directory entry makes of its stored row, as a 53-bit number. It covers the hash of the entry's
+ * bytes as the server sent them (rawHash: DN and every requested attribute but the change stamp), whether the
+ * entry counts as disabled today (expiry dates make that depend on the day, not only on the bytes), and `seed`,
+ * which stands for everything else the mapping depends on: the source's settings, the PIN key and the mapping
+ * code's version (services/sync/entry-keys.ts). The sync stores it with the row (users.sync_digest) when the row
+ * ends up exactly as the entry says; the next full sync finds an entry's key among the stored ones and then
+ * decodes no more of the entry than the names planSync needs. The bytes cover the stable id and the DN, so a key
+ * found among the stored ones also says which row it belongs to. A collision (2^-53 per changed user) would
+ * leave one change unapplied until that user's next change.
  */
-export function userDigest(u: SourceUser, updateDetails: boolean): number {
+export function entryKey(rawHash: number, disabled: boolean, seed: number): number {
   const st = { h1: 0x85ebca6b, h2: 0xc2b2ae35 };
-  // The stable id too: a digest found among the stored ones then also says which row it belongs to.
-  feed(st, u.sourceId);
-  feed(st, SEP);
-  feed(st, u.username);
-  feed(st, SEP);
-  feed(st, u.usernameAlias ?? NULL);
-  feed(st, SEP);
-  feed(st, u.dn ?? NULL);
-  feed(st, u.disabled ? '\u00011' : '\u00010');
-  if (updateDetails) {
-    feed(st, SEP);
-    feedNumber(st, detailsFingerprint(u.details));
-    feed(st, SEP);
-    feed(st, u.keepCard ? UNMANAGED : u.details.cardNumber ?? NULL);
-    feed(st, SEP);
-    feed(st, u.keepCard2 ? UNMANAGED : u.details.cardNumber2 ?? NULL);
-    feed(st, SEP);
-    feed(st, u.pinHash === undefined ? UNMANAGED : u.pinHash ?? NULL);
-  } else feed(st, UNMANAGED);
+  feedNumber(st, seed);
+  feedNumber(st, rawHash);
+  feed(st, disabled ? '1' : '0');
   return finish(st.h1, st.h2);
 }
 
 /**
- * A "same" record: the entry whose digest equals the stored row `id`'s. The row holds exactly what the entry says,
+ * A "same" record: the entry whose key (entryKey) equals the stored row `id`'s digest. The row holds exactly what the entry says,
  * so planSync needs neither the row nor the entry's details: the record keeps the identity fields and the store id.
  */
 export function sameRecord(u: SourceUser, id: number): SourceUser {
-  return { sourceId: u.sourceId, username: u.username, usernameAlias: u.usernameAlias, dn: u.dn, details: NO_DETAILS as UserDetails, disabled: u.disabled, sameId: id, digest: u.digest };
+  return sameRecordOf(u.sourceId, u.username, u.usernameAlias, u.dn, u.disabled, id, u.digest);
+}
+
+/** sameRecord from its fields (the reader builds them without a whole record first). */
+export function sameRecordOf(sourceId: string, username: string, usernameAlias: string | null, dn: string | null, disabled: boolean, id: number, digest: number | undefined): SourceUser {
+  return { sourceId, username, usernameAlias, dn, details: NO_DETAILS as UserDetails, disabled, sameId: id, digest };
 }
 
 /**

@@ -97,12 +97,17 @@ function convertCard(input: DirectoryUserInput, attr: string | null, steps: read
   }
 }
 
-function mapError(entry: string, code: string, message: string): MapUserResult {
+function mapError(entry: string, code: string, message: string): { ok: false; error: SyncIssue } {
   return { ok: false, error: { level: 'error', code, message, entry } };
 }
 
-// Hot path (100,000 entries per sync): no closures created per call.
-export function mapDirectoryUser(input: DirectoryUserInput, map: UserFieldMap): MapUserResult {
+export type IdentityResult = { ok: true; username: string; alias: string | null; rawName: string; aliasIgnored: string | null } | { ok: false; error: SyncIssue };
+
+/**
+ * The fields that name a user: stable id, username, alias. Apart from mapDirectoryUser (which starts with it) for
+ * entries known unchanged since the last sync (services/sync/read-directory.ts): their other fields are not read.
+ */
+export function mapIdentity(input: DirectoryUserInput, map: Pick<UserFieldMap, 'stableId' | 'username' | 'usernameAlias'>): IdentityResult {
   const entry = input.dn;
   if (!input.stableId) {
     return mapError(entry, 'sync.missing_stable_id', `Entry "${entry}" has no ${map.stableId}; it cannot be followed across renames and was not imported.`);
@@ -113,14 +118,26 @@ export function mapDirectoryUser(input: DirectoryUserInput, map: UserFieldMap): 
   if (!isNormalizedUsername(username)) {
     return mapError(entry, 'sync.invalid_username', `Entry "${entry}": "${rawName}" (${map.username}) is not a valid Spool username; the entry was not imported.`);
   }
-  const warnings: SyncIssue[] = [];
-
   let alias = firstText(input, map.usernameAlias)?.normalize('NFC').toLowerCase() ?? null;
+  let aliasIgnored: string | null = null;
   if (alias !== null && !isNormalizedUsername(alias)) {
-    warnings.push({ level: 'warn', code: 'sync.invalid_alias', message: `Entry "${entry}": the alias "${alias}" (${map.usernameAlias ?? ''}) is not a valid username and was ignored.`, entry });
+    aliasIgnored = alias;
     alias = null;
   }
   if (alias === username) alias = null;
+  return { ok: true, username, alias, rawName, aliasIgnored };
+}
+
+// Hot path (100,000 entries per sync): no closures created per call.
+export function mapDirectoryUser(input: DirectoryUserInput, map: UserFieldMap): MapUserResult {
+  const entry = input.dn;
+  const id = mapIdentity(input, map);
+  if (!id.ok) return id;
+  const { username, alias, rawName } = id;
+  const warnings: SyncIssue[] = [];
+  if (id.aliasIgnored !== null) {
+    warnings.push({ level: 'warn', code: 'sync.invalid_alias', message: `Entry "${entry}": the alias "${id.aliasIgnored}" (${map.usernameAlias ?? ''}) is not a valid username and was ignored.`, entry });
+  }
 
   let fullName = firstText(input, map.fullName);
   if (fullName === null) {
@@ -160,7 +177,7 @@ export function mapDirectoryUser(input: DirectoryUserInput, map: UserFieldMap): 
   const c2 = convertCard(input, map.cardNumber2, map.card2Steps, 'secondary card number', warnings);
 
   const user: SourceUser = {
-    sourceId: input.stableId,
+    sourceId: input.stableId!,
     username,
     usernameAlias: alias,
     dn: input.dn,

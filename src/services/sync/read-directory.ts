@@ -6,13 +6,14 @@
  * groups and members known only to the store.
  */
 import type { LdapConnection, LdapEntry } from '../../directory/ldap/index.ts';
-import { all, escapeFilterValue, first, isEntryDisabled, pagedSearch, pagedSearchPages, readEntry, stableIdOf, userAttributes, attrKey } from '../../directory/ldap/index.ts';
-import { userDigest } from '../../domain/sync/fingerprint.ts';
-import { mapDirectoryUser, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
+import { all, completeEntry, escapeFilterValue, first, isEntryDisabled, pagedSearch, pagedSearchPages, readEntry, stableIdOf, userAttributes, attrKey } from '../../directory/ldap/index.ts';
+import { entryKey, sameRecordOf } from '../../domain/sync/fingerprint.ts';
+import { mapDirectoryUser, mapIdentity, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
 import type { SourceSnapshot, SourceUser, SyncIssue } from '../../domain/sync/types.ts';
 import { describeError } from '../../errors.ts';
 import { ExactDnIndex } from './dn-index.ts';
 import { dnKey, keyWithin } from './dn-key.ts';
+import { userKeying } from './entry-keys.ts';
 import { finishSnapshot } from './finish-snapshot.ts';
 import { andFilter, isDn, laterChange, wrap } from './filters.ts';
 import { readGroupEntries } from './read-groups.ts';
@@ -48,8 +49,17 @@ export interface ReadOptions {
   pinDigest?: ((pin: string) => string) | undefined;
   /** Stop after this many users. */
   userLimit?: number | undefined;
-  /** Replaces each mapped user before it is kept (full syncs: a "same" record when its digest matches the store's). */
-  slim?: ((u: SourceUser) => SourceUser) | undefined;
+  /**
+   * Key user entries by their bytes (entryKey, with this seed from entry-keys.ts): each mapped user's `digest`, when
+   * its mapping raised no warning.
+   */
+  keySeed?: number | undefined;
+  /**
+   * Full syncs: the stored row whose digest is this key, taken once (an entry listed twice must not claim the row
+   * twice). Entries are then decoded in part first, and an entry whose key is found becomes a "same" record
+   * (sameRecordOf) without the rest of it ever being decoded or mapped.
+   */
+  sameRow?: ((key: number) => number | undefined) | undefined;
   /**
    * 'if-changed': stamps of these groups as last synced (stable id → stamp); a candidate with its known stamp is
    * unchanged. Asked only for the candidates the directory returns (usually none).
@@ -155,7 +165,10 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   }
   const userFilter = andFilter([schema.userFilter, src.excludeFilter ? `(!${wrap(src.excludeFilter)})` : null, opts.changedSince, inChainClause]);
   const attributes = userAttributes(schema);
-  reading: for await (const page of pagedSearchPages(conn, { baseDns: src.baseDns, filter: userFilter, attributes, pageSize: src.pageSize })) for (const e of page) {
+  const seed = opts.keySeed;
+  const sameRow = seed === undefined ? undefined : opts.sameRow;
+  const keyed = seed === undefined ? undefined : userKeying(src, sameRow !== undefined);
+  reading: for await (const page of pagedSearchPages(conn, { baseDns: src.baseDns, filter: userFilter, attributes, pageSize: src.pageSize, keyed })) for (let e of page) {
     if (excludeKeys.length && excludeKeys.some((k) => keyWithin(dnKey(e.dn), k))) {
       excluded++;
       continue;
@@ -168,15 +181,28 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       issues.push({ level: 'error', code: 'sync.invalid_stable_id', message: `Entry "${e.dn}": ${describeError(err)}; it was not imported.`, entry: e.dn });
       continue;
     }
-    const r = mapDirectoryUser(new EntryInput(e, stableId, isEntryDisabled(e, schema.disabledRule, opts.now)), fields);
-    if (!r.ok) {
-      issues.push(r.error);
-      if (stableId) protectedSourceIds.push(stableId);
-      continue;
+    const disabled = isEntryDisabled(e, schema.disabledRule, opts.now);
+    const key = seed !== undefined && e.rawHash !== undefined ? entryKey(e.rawHash, disabled, seed) : undefined;
+    let u: SourceUser | undefined;
+    if (key !== undefined && sameRow) {
+      // Names first: a stored row is taken only by an entry that will stand for it.
+      const id = mapIdentity(new EntryInput(e, stableId, disabled), fields);
+      const row = id.ok && id.aliasIgnored === null ? sameRow(key) : undefined;
+      if (id.ok && row !== undefined) u = sameRecordOf(stableId!, id.username, id.alias, e.dn, disabled, row, key);
+      else e = completeEntry(e);
     }
-    for (const w of r.warnings) issues.push(w);
-    r.user.digest = userDigest(r.user, src.updateDetails);
-    const u = opts.slim ? opts.slim(r.user) : r.user;
+    if (!u) {
+      const r = mapDirectoryUser(new EntryInput(e, stableId, disabled), fields);
+      if (!r.ok) {
+        issues.push(r.error);
+        if (stableId) protectedSourceIds.push(stableId);
+        continue;
+      }
+      for (const w of r.warnings) issues.push(w);
+      // An entry with warnings keeps no key: its row is compared whole every time, and the warnings logged again.
+      if (key !== undefined && r.warnings.length === 0) r.user.digest = key;
+      u = r.user;
+    }
     if (!byName.has(u.username)) byName.set(u.username, count);
     users.push(u);
     count++;

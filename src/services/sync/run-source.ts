@@ -5,8 +5,7 @@
 import { openLdapConnection } from '../../directory/ldap/index.ts';
 import type { InitialAccount } from '../../domain/groups.ts';
 import { planSync } from '../../domain/sync/plan.ts';
-import { sameRecord } from '../../domain/sync/fingerprint.ts';
-import type { PlanStop, SourceUser, StoreMembers, StoreSnapshot, SyncCounts, SyncIssue, SyncMode } from '../../domain/sync/types.ts';
+import type { PlanStop, StoreMembers, StoreSnapshot, SyncCounts, SyncIssue, SyncMode } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { directoryPinDigester } from '../../security/pins.ts';
@@ -14,6 +13,7 @@ import { applyPlan } from './apply-plan.ts';
 import type { SourceCursor } from './cursor.ts';
 import { changedSinceClause } from './cursor.ts';
 import { describeChanges, type PlannedChanges } from './describe-plan.ts';
+import { entryKeySeed } from './entry-keys.ts';
 import type { LdapSource } from './ldap-source.ts';
 import type { ReadProgress, ReadResult } from './read-directory.ts';
 import { finishSnapshot, highestCommittedUsn, readRaw, readSource } from './read-directory.ts';
@@ -66,6 +66,8 @@ interface Read {
   startUsn: string | undefined;
   mode: SyncMode;
   fellBack: string | null;
+  /** Full syncs: entries whose key matched their row's digest, read no further than their names. */
+  recognised?: number;
 }
 
 const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => directoryPinDigester(Buffer.from(o.pinKey, 'base64'));
@@ -87,14 +89,12 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
   try {
     const startUsn = src.schema.changeAttr === 'uSNChanged' ? await highestCommittedUsn(conn) : undefined;
     let confirmed = 0;
-    const slim = (u: SourceUser): SourceUser => {
-      // Once only: an entry listed twice (two base DNs) must not claim the row twice.
-      const id = u.digest === undefined ? undefined : own.byDigest.take(u.digest);
-      if (id === undefined) return u;
-      confirmed++;
-      return sameRecord(u, id);
+    const sameRow = (key: number): number | undefined => {
+      const id = own.byDigest.take(key);
+      if (id !== undefined) confirmed++;
+      return id;
     };
-    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, slim, pinDigest: pinDigestOf(o) });
+    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o) });
     o.onPhase('loading changed users');
     const rest = own.undigested.concat(own.byDigest.untaken());
     const users = (await loadUsersById(o.db, rest)).concat(await loadOtherUsers(o.db, src.name));
@@ -107,7 +107,7 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
       const dropped = raw.users.filter((u) => u.sameId !== undefined && !keptIds.has(u.sameId)).map((u) => u.sameId!);
       users.push(...(await loadUsersById(o.db, dropped)));
     }
-    return { result, store: { users, groups, memberships }, url: conn.url, startUsn, mode: 'full', fellBack };
+    return { result, store: { users, groups, memberships }, url: conn.url, startUsn, mode: 'full', fellBack, recognised: confirmed };
   } finally {
     await conn.close();
   }
@@ -127,7 +127,7 @@ async function readIncremental(src: LdapSource, o: SourceRunOptions, onProgress:
       const startUsn = src.schema.changeAttr === 'uSNChanged' ? await highestCommittedUsn(conn) : undefined;
       const knownGroupStamps = (sids: string[]): Promise<Map<string, string>> => loadGroupStamps(o.db, src.name, sids);
       const result = await readSource(conn, src, {
-        now: o.now, changedSince: c.clause, knownGroupStamps, pinDigest: pinDigestOf(o), groups: src.syncGroups || src.importMode === 'groups' ? 'if-changed' : 'none', resolver: () => resolverFromDb(o.db, src.name), onProgress,
+        now: o.now, changedSince: c.clause, knownGroupStamps, pinDigest: pinDigestOf(o), keySeed: entryKeySeed(src, o.pinKey), groups: src.syncGroups || src.importMode === 'groups' ? 'if-changed' : 'none', resolver: () => resolverFromDb(o.db, src.name), onProgress,
       });
       o.onPhase('loading store');
       const su = result.snapshot.users;
@@ -156,7 +156,7 @@ export async function runSource(src: LdapSource, o: SourceRunOptions): Promise<S
   const onProgress = (p: ReadProgress): void => o.onPhase(p.phase === 'users' ? 'reading users' : 'reading groups', { usersRead: p.users, groupsRead: p.groups });
   const r = o.mode === 'incremental' ? await readIncremental(src, o, onProgress) : await readFull(src, o, onProgress, null);
   const { result: read, store } = r;
-  o.log({ level: 'info', message: `Read ${read.snapshot.users.length} user(s)${read.groupsRead ? ` and ${read.snapshot.groups?.length ?? 0} synced group(s)` : ''} from ${r.url} in ${((Date.now() - started) / 1000).toFixed(1)} s${read.excluded ? `; ${read.excluded} excluded by OU` : ''}${read.notInImportGroups ? `; ${read.notInImportGroups} not in the import groups` : ''}.` });
+  o.log({ level: 'info', message: `Read ${read.snapshot.users.length} user(s)${read.groupsRead ? ` and ${read.snapshot.groups?.length ?? 0} synced group(s)` : ''} from ${r.url} in ${((Date.now() - started) / 1000).toFixed(1)} s${read.excluded ? `; ${read.excluded} excluded by OU` : ''}${read.notInImportGroups ? `; ${read.notInImportGroups} not in the import groups` : ''}${r.recognised ? `; ${r.recognised} entries unchanged since the last sync` : ''}.` });
 
   o.onPhase('planning', { usersRead: read.snapshot.users.length });
   const plan = planSync(read.snapshot, store, {
