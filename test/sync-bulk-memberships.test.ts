@@ -13,7 +13,7 @@ import { openTestApp, testEngines, type TestApp } from './helpers/stores.ts';
 
 const plan = (p: Partial<SyncPlan>): SyncPlan => ({
   userAdds: [], userUpdates: [], userDisables: [], userDeletes: [], groupAdds: [], groupUpdates: [], groupRemoves: [], memberships: [],
-  issues: [], counts: emptyCounts(), stopped: null, digestRefresh: [], ...p,
+  issues: [], counts: emptyCounts(), stopped: null, digestRefresh: [], groupKeys: [], forgetGroupKeys: false, ...p,
 });
 
 for (const engine of testEngines()) {

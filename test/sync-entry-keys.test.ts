@@ -16,6 +16,13 @@ const dir = generateDirectory({ baseDn: BASE, users: 12, groups: 2, escapedDns: 
 const DAY = 86_400_000;
 const EXPIRES = Date.UTC(2026, 5, 10); // shadowExpire is counted in days since 1970-01-01
 const expiring = `uid=expiring,ou=people,${BASE}`;
+const keyedGroup = `cn=keyed,${dir.groupsDn}`;
+
+async function memberCount(app: TestApp, group: string): Promise<number> {
+  const r = await app.store.db.selectFrom('memberships').innerJoin('groups', 'groups.id', 'memberships.groupId').where('groups.name', '=', group)
+    .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
 
 for (const engine of testEngines()) {
   describe(`entry keys on ${engine}`, () => {
@@ -26,6 +33,7 @@ for (const engine of testEngines()) {
     before(async () => {
       [slapd, app] = await Promise.all([startSlapd({ baseDn: BASE, data: dir }), openTestApp(engine, {}, () => now)]);
       await slapd.ldapAdd(`dn: ${expiring}\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\nobjectClass: shadowAccount\nuid: expiring\ncn: Expiring User\nsn: User\nuidNumber: 5000\ngidNumber: 5000\nhomeDirectory: /home/expiring\nemployeeNumber: 77\nshadowExpire: ${EXPIRES / DAY}\n`);
+      await slapd.ldapAdd(`dn: ${keyedGroup}\nobjectClass: groupOfNames\ncn: keyed\nmember: ${dir.user(0).dn}\nmember: ${dir.user(1).dn}\n`);
       await configure(app, slapdSettings(slapd, 'none'));
     });
     after(async () => {
@@ -41,7 +49,7 @@ for (const engine of testEngines()) {
       const before = await storeDigest(app);
       const again = await app.services.sync.run({});
       assert.equal(again.users.unchanged, users);
-      assert.match(await lastReadLine(again.runId!), new RegExp(`; ${users} entries unchanged since the last sync\\.$`));
+      assert.match(await lastReadLine(again.runId!), new RegExp(`; ${users} entries unchanged since the last sync; group memberships unchanged\\.$`));
       assert.equal(await storeDigest(app), before);
     });
 
@@ -69,6 +77,47 @@ for (const engine of testEngines()) {
       assert.ok((await app.deps.repos.users.findByUsername('expiring'))?.disabled);
       const again = await app.services.sync.run({});
       assert.equal(again.users.disabled + again.users.updated, 0, 'and stays so, recognised by its new key');
+    });
+
+    test('group members changed in the directory: memberships compared again, then recognised again', async () => {
+      const before = await memberCount(app, 'keyed');
+      await slapd.ldapModify(`dn: ${keyedGroup}\nchangetype: modify\nadd: member\nmember: ${dir.user(2).dn}\n`);
+      const r = await app.services.sync.run({});
+      assert.equal(r.memberships.added, 1);
+      assert.doesNotMatch(await lastReadLine(r.runId!), /group memberships unchanged/);
+      assert.equal(await memberCount(app, 'keyed'), before + 1);
+      const again = await app.services.sync.run({});
+      assert.match(await lastReadLine(again.runId!), /group memberships unchanged/);
+    });
+
+    test('members removed outside a sync are put back: the group loses its key', async () => {
+      const g = await app.deps.repos.groups.findByName('keyed');
+      const u = await app.deps.repos.users.findByUsername(dir.user(2).uid);
+      await app.deps.repos.groups.removeMembers(g!.id, [u!.id]);
+      const r = await app.services.sync.run({});
+      assert.equal(r.memberships.added, 1);
+      assert.doesNotMatch(await lastReadLine(r.runId!), /group memberships unchanged/);
+    });
+
+    test('an incremental sync that changes anything voids the group keys; the next full sync compares, and the one after recognises', async () => {
+      await slapd.ldapModify(`dn: ${dir.user(3).dn}\nchangetype: modify\nreplace: departmentNumber\ndepartmentNumber: Keys\n`);
+      const inc = await app.services.sync.run({ incremental: true });
+      assert.equal(inc.mode, 'incremental');
+      assert.equal(inc.users.updated, 1);
+      const keys = await app.store.db.selectFrom('groups').select('syncKey').where('source', '=', 'ldap').where('syncKey', 'is not', null).execute();
+      assert.deepEqual(keys, []);
+      const full = await app.services.sync.run({});
+      assert.deepEqual([full.memberships.added, full.memberships.removed], [0, 0]);
+      assert.doesNotMatch(await lastReadLine(full.runId!), /group memberships unchanged/);
+      const again = await app.services.sync.run({});
+      assert.match(await lastReadLine(again.runId!), /group memberships unchanged/);
+    });
+
+    test('a user gone from the directory: memberships are compared, the user disabled with them kept', async () => {
+      await slapd.ldapDelete(dir.user(4).dn);
+      const r = await app.services.sync.run({});
+      assert.equal(r.users.disabled, 1);
+      assert.doesNotMatch(await lastReadLine(r.runId!), /group memberships unchanged/);
     });
   });
 }

@@ -68,6 +68,7 @@ export function createGroupsRepo(db: Db) {
       return rows.map((r) => ({ ...r, direct: r.direct === 1 }));
     },
     async addMembers(groupId: number, userIds: readonly number[], now: string, direct = true): Promise<void> {
+      await forgetSyncKey(db, groupId);
       for (const part of chunks(userIds, 5000)) {
         await db
           .insertInto('memberships')
@@ -77,6 +78,7 @@ export function createGroupsRepo(db: Db) {
       }
     },
     async removeMembers(groupId: number, userIds: readonly number[]): Promise<void> {
+      await forgetSyncKey(db, groupId);
       for (const part of chunks(userIds, 5000)) {
         await db.deleteFrom('memberships').where('groupId', '=', groupId).where('userId', 'in', part).execute();
       }
@@ -85,3 +87,11 @@ export function createGroupsRepo(db: Db) {
 }
 
 export type GroupsRepo = ReturnType<typeof createGroupsRepo>;
+
+/**
+ * Members changed outside a directory sync: the group's entry key no longer vouches for its memberships, so the
+ * next full sync compares them (migration 003).
+ */
+async function forgetSyncKey(db: Db, groupId: number): Promise<void> {
+  await db.updateTable('groups').set({ syncKey: null }).where('id', '=', groupId).where('syncKey', 'is not', null).execute();
+}

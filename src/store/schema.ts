@@ -58,6 +58,8 @@ export interface GroupsTable {
   version: Generated<number>;
   createdAt: Timestamp;
   updatedAt: Timestamp;
+  /** Directory groups: the key of the entry as the last full sync applied its memberships (migration 003). */
+  syncKey: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface MembershipsTable {

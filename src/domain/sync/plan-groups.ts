@@ -30,6 +30,7 @@ export interface GroupPlan {
   groupUpdates: GroupUpdate[];
   groupRemoves: Array<{ id: number; name: string }>;
   memberships: MembershipChange[];
+  groupKeys: Array<[ref: number, key: number | null]>;
 }
 
 /**
@@ -40,7 +41,7 @@ export function planGroups(
   src: SourceSnapshot, store: StoreSnapshot, opt: PlanOptions, userRef: Float64Array, deleted: ReadonlySet<number>,
   issues: SyncIssue[], counts: SyncCounts,
 ): GroupPlan {
-  const out: GroupPlan = { groupAdds: [], groupUpdates: [], groupRemoves: [], memberships: [] };
+  const out: GroupPlan = { groupAdds: [], groupUpdates: [], groupRemoves: [], memberships: [], groupKeys: [] };
   const groups = src.groups;
   if (groups === null) return out;
   const protectedIds = new Set(src.protectedGroupIds);
@@ -150,6 +151,21 @@ export function planGroups(
     counts.groups.removed++;
   }
 
+  // Entry keys, written once the memberships are applied (SourceGroup.key). Every other group of this source loses
+  // its key: its memberships were not planned in this run (unusable, protected, or not keyed: incremental syncs).
+  const plannedKey = new Map<number, number>();
+  groups.forEach((g, i) => {
+    const ref = groupRef.get(i);
+    if (ref === undefined || g.key === undefined) return;
+    if (ref < 0) out.groupKeys.push([ref, g.key]);
+    else plannedKey.set(ref, g.key);
+  });
+  for (const s of store.groups) {
+    if (!own(s, opt.sourceName)) continue;
+    const want = plannedKey.get(s.id) ?? null;
+    if (want !== (s.key ?? null)) out.groupKeys.push([s.id, want]);
+  }
+
   // Memberships of every kept group: desired (direct + nested) against stored. 650,000 memberships go through
   // here on every full sync, so the desired set is marked in typed arrays indexed by user reference instead of a
   // Map per group: want[u] = 0 (not wanted), 1 (via a nested group) or 2 (direct); -1 once matched to a stored row.
@@ -171,7 +187,7 @@ export function planGroups(
   const order: number[] = [];
   groups.forEach((g, i) => {
     const ref = groupRef.get(i);
-    if (ref === undefined) return;
+    if (ref === undefined || g.membersSame) return;
     order.length = 0;
     for (let k = 0; k < g.members.length; k++) {
       const m = g.members[k]!;

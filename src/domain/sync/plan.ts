@@ -310,5 +310,9 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
 
   const deleted = new Set(userDeletes.map((d) => d.id));
   const groupPart = planGroups(src, store, opt, userRef, deleted, issues, counts);
-  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped, digestRefresh };
+  // Group keys vouch for memberships only as the last full sync left users and groups: an incremental sync that
+  // changes anything voids them all (SourceGroup.membersSame).
+  const forgetGroupKeys = opt.mode === 'incremental'
+    && userAdds.length + userUpdates.length + userDisables.length + userDeletes.length + groupPart.groupAdds.length + groupPart.groupUpdates.length + groupPart.groupRemoves.length + groupPart.memberships.length > 0;
+  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped, digestRefresh, forgetGroupKeys };
 }

@@ -63,6 +63,13 @@ export interface SourceGroup {
   /** Resolved members (direct and nested), parallel to `direct` (1 = direct member, 0 = via a nested group). */
   members: MemberRef[];
   direct: number[];
+  /** The entry's key (entryKey), stored with the group once its memberships are applied; absent: none stored. */
+  key?: number | undefined;
+  /**
+   * Every user and group entry is as the last full sync left it, so the stored memberships are exactly what this
+   * group's would resolve to: `members` is left empty and the memberships are neither loaded nor compared.
+   */
+  membersSame?: boolean | undefined;
 }
 
 export interface SourceSnapshot {
@@ -107,6 +114,8 @@ export interface StoreGroup {
   dn: string | null;
   /** Change stamp recorded by the last sync that read this group. */
   changed?: string | null | undefined;
+  /** groups.sync_key (SourceGroup.key as last applied); null when none. */
+  key?: number | null | undefined;
   initialCreditCents: number | null;
   initialRestricted: boolean | null;
 }
@@ -241,6 +250,10 @@ export interface SyncPlan {
   stopped: PlanStop | null;
   /** Unchanged users whose stored digest is missing or stale (bookkeeping, not a change): [id, digest]. */
   digestRefresh: Array<[id: number, digest: number]>;
+  /** groups.sync_key to write once every membership is applied: group ref (store id, or GroupAdd ref < 0) and key. */
+  groupKeys: Array<[ref: number, key: number | null]>;
+  /** Clear every group key of this source (an incremental sync that changes anything). */
+  forgetGroupKeys: boolean;
 }
 
 export function emptyCounts(): SyncCounts {

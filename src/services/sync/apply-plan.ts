@@ -74,6 +74,11 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     ctx.onProgress?.(done, total);
   };
 
+  // 0. Before anything an incremental sync changes (so that an interruption cannot leave them behind).
+  if (plan.forgetGroupKeys) {
+    await sql`update groups set sync_key = null where source = 'ldap' and coalesce(source_name, 'primary') = ${ctx.sourceName} and sync_key is not null`.execute(db);
+  }
+
   // 1. Groups first: memberships need their ids.
   const groupId = new Map<number, number>();
   for (const part of chunks(plan.groupAdds, batch)) {
@@ -230,6 +235,14 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     for (const g of plan.groupRemoves) capped.line('groups removed', { level: 'info', message: `Removed group "${g.name}": no longer in the directory.`, entry: g.name });
     progress(plan.groupRemoves.length);
   }
+
+  // 6. Group entry keys, once every membership is in (migration 003): a sync interrupted before this point leaves
+  // the old keys, which no longer match, so the next sync compares memberships in full.
+  const keys = plan.groupKeys.flatMap(([ref, key]): Array<[number, number | null]> => {
+    const id = gid(ref);
+    return id === undefined ? [] : [[id, key]];
+  });
+  for (const part of chunks(keys, 10_000)) await tx(db, (trx) => setColumnById(trx, engine, 'groups', 'sync_key', part, 'bigint'));
   capped.flush();
 }
 

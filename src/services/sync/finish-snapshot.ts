@@ -4,7 +4,7 @@ import type { MemberRef, SourceGroup, SourceUser } from '../../domain/sync/types
 import { dnKey } from './dn-key.ts';
 import { isDn } from './filters.ts';
 import type { LdapSource } from './ldap-source.ts';
-import type { RawDirectory, ReadResult, StoreResolver } from './read-directory.ts';
+import type { RawDirectory, RawGroup, ReadResult, StoreResolver } from './read-directory.ts';
 
 /**
  * Turns a raw read into the planner's SourceSnapshot: nested groups resolved (cycle-safe), users limited to the
@@ -16,7 +16,10 @@ export function finishSnapshot(raw: RawDirectory, src: LdapSource, resolver: Sto
   let users = raw.users;
   let groups: SourceGroup[] | null = null;
   let notInImportGroups = 0;
-  if (raw.groups) {
+  if (raw.groups && raw.membersSame) {
+    // Nothing changed since the last full sync: the groups' memberships stay as stored (read-groups.ts, GroupKeying).
+    if (src.syncGroups) groups = wantedGroups(raw.groups, src).map((g) => ({ sourceId: g.sourceId, name: g.name, dn: g.dn, changed: g.changed, members: [], direct: [], key: g.entryKey, membersSame: true }));
+  } else if (raw.groups) {
     const rg = raw.groups;
     const byKey = new Map<string, number>();
     rg.forEach((g, i) => byKey.set(g.key, i));
@@ -54,12 +57,12 @@ export function finishSnapshot(raw: RawDirectory, src: LdapSource, resolver: Sto
       users = kept;
     }
     if (src.syncGroups) {
-      const wanted = src.syncGroupsFilter.length ? new Set(src.syncGroupsFilter.map((f) => (isDn(f) ? dnKey(f) : `name:${f.trim().toLowerCase()}`))) : null;
       const resolved = resolveNestedMembers(nodes);
+      const wanted = new Set(wantedGroups(rg, src));
       groups = [];
       for (let i = 0; i < rg.length; i++) {
         const g = rg[i]!;
-        if (wanted && !wanted.has(g.key) && !wanted.has(`name:${g.name.toLowerCase()}`)) continue;
+        if (!wanted.has(g)) continue;
         const r = resolved[i]!;
         let members: MemberRef[] = r.members;
         let direct = r.direct;
@@ -75,7 +78,7 @@ export function finishSnapshot(raw: RawDirectory, src: LdapSource, resolver: Sto
             }
           }
         }
-        groups.push({ sourceId: g.sourceId, name: g.name, dn: g.dn, changed: g.changed, members, direct });
+        groups.push({ sourceId: g.sourceId, name: g.name, dn: g.dn, changed: g.changed, members, direct, key: g.entryKey });
       }
     }
   }
@@ -86,4 +89,11 @@ export function finishSnapshot(raw: RawDirectory, src: LdapSource, resolver: Sto
     excluded: raw.excluded,
     notInImportGroups,
   };
+}
+
+/** The groups ldap.sync-groups-filter lets through (all when it is empty). */
+function wantedGroups(rg: readonly RawGroup[], src: LdapSource): RawGroup[] {
+  if (!src.syncGroupsFilter.length) return rg.slice();
+  const wanted = new Set(src.syncGroupsFilter.map((f) => (isDn(f) ? dnKey(f) : `name:${f.trim().toLowerCase()}`)));
+  return rg.filter((g) => wanted.has(g.key) || wanted.has(`name:${g.name.toLowerCase()}`));
 }

@@ -61,6 +61,12 @@ export interface ReadOptions {
    */
   sameRow?: ((key: number) => number | undefined) | undefined;
   /**
+   * Full syncs with keySeed: the groups as stored, so that an unchanged directory's members need not be resolved
+   * (read-groups.ts, GroupKeying). `usersUnchanged` is asked once, after the user pass: no user of this source
+   * missing from it.
+   */
+  storedGroups?: { keys: ReadonlyMap<string, number>; count: number; usersUnchanged: () => boolean } | undefined;
+  /**
    * 'if-changed': stamps of these groups as last synced (stable id → stamp); a candidate with its known stamp is
    * unchanged. Asked only for the candidates the directory returns (usually none).
    */
@@ -77,6 +83,8 @@ export interface RawGroup {
   users: number[];
   /** Member DN keys that are not users of this read ("uid:<name>" for memberUid values). */
   other: string[];
+  /** The entry's key (entryKey), when the read keyed groups and the entry's bytes hold all its members. */
+  entryKey?: number | undefined;
 }
 
 export interface RawDirectory {
@@ -90,6 +98,8 @@ export interface RawDirectory {
   excluded: number;
   /** AD in-chain import: users were already limited to the import groups' members by the server. */
   importFilteredByServer: boolean;
+  /** Every user and group entry as the last full sync left it: members were not resolved (GroupKeying). */
+  membersSame: boolean;
 }
 
 export interface ReadResult {
@@ -168,6 +178,14 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   const seed = opts.keySeed;
   const sameRow = seed === undefined ? undefined : opts.sameRow;
   const keyed = seed === undefined ? undefined : userKeying(src, sameRow !== undefined);
+  /** Users read whole (not recognised by their key), and entries that could not be used. */
+  let unrecognised = 0;
+  /**
+   * Disabled entries that are not imported (no row to recognise them by): an order-free sum of their keys, and
+   * their count. Part of the group keys' seed, so that any change among them also counts as a change.
+   */
+  let neutralSum = 0;
+  let neutralCount = 0;
   reading: for await (const page of pagedSearchPages(conn, { baseDns: src.baseDns, filter: userFilter, attributes, pageSize: src.pageSize, keyed })) for (let e of page) {
     if (excludeKeys.length && excludeKeys.some((k) => keyWithin(dnKey(e.dn), k))) {
       excluded++;
@@ -179,6 +197,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       stableId = stableIdOf(e, schema.stableIdAttr);
     } catch (err) {
       issues.push({ level: 'error', code: 'sync.invalid_stable_id', message: `Entry "${e.dn}": ${describeError(err)}; it was not imported.`, entry: e.dn });
+      unrecognised++;
       continue;
     }
     const disabled = isEntryDisabled(e, schema.disabledRule, opts.now);
@@ -193,6 +212,10 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     }
     if (!u) {
       const r = mapDirectoryUser(new EntryInput(e, stableId, disabled), fields);
+      if (r.ok && r.user.disabled && !src.importDisabled && key !== undefined) {
+        neutralSum = (neutralSum + (key % 2 ** 52)) % 2 ** 52;
+        neutralCount++;
+      } else unrecognised++;
       if (!r.ok) {
         issues.push(r.error);
         if (stableId) protectedSourceIds.push(stableId);
@@ -238,6 +261,7 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     }
   }
   let groups: RawGroup[] | null = null;
+  let membersSame = false;
   if (readGroups) {
     // Member values that are not a user's DN exactly as read (other case or spacing, escapes) are looked up by DN
     // key. Most such values name a user whose DN has escapes, quotes, '+' or non-ASCII characters, which servers
@@ -261,15 +285,21 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
     // building a comparison key (or even a string) for each of 650,000 values.
     const exact = new ExactDnIndex(users.map((u) => u.dn!));
+    const stored = opts.storedGroups;
+    // Import groups decide which users there are: their members are always resolved.
+    const keying = seed !== undefined && stored && src.importMode === 'all'
+      ? { seed: entryKey(neutralSum, false, entryKey(neutralCount, false, seed)), stored: stored.keys, storedCount: stored.count, usersUnchanged: unrecognised === 0 && !opts.userLimit && stored.usersUnchanged() }
+      : undefined;
     const g = await readGroupEntries(conn, src, { byDnKey, exact, byName, issues, protectedGroupIds, onGroup: () => {
       groupCount++;
       if (groupCount % 200 === 0) progress('groups');
-    } });
+    } }, keying);
     groups = g.groups;
+    membersSame = g.membersSame;
     maxChange = laterChange(maxChange, g.maxChange ?? undefined, schema.changeAttr);
     progress('groups');
   }
-  return { users, groups, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null };
+  return { users, groups, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null, membersSame };
 }
 
 /** readRaw + finishSnapshot in this thread (incremental syncs, Test settings, small directories). */

@@ -4,6 +4,7 @@
  */
 import type { LdapConnection, LdapEntry, PackedValues } from '../../directory/ldap/index.ts';
 import { all, findRange, first, memberAttrRules, pagedSearchPages, parseDn, resolveRangedAttribute, stableIdOf, stripOptionalUid, withoutPackedValues } from '../../directory/ldap/index.ts';
+import { entryKey } from '../../domain/sync/fingerprint.ts';
 import type { SyncIssue } from '../../domain/sync/types.ts';
 import { describeError, isSpoolError } from '../../errors.ts';
 import type { ExactDnIndex } from './dn-index.ts';
@@ -12,20 +13,43 @@ import { laterChange, wrap } from './filters.ts';
 import type { LdapSource } from './ldap-source.ts';
 import type { RawGroup } from './read-directory.ts';
 
+/**
+ * What a full sync knows of the groups as it last left them, to recognise an unchanged directory (migration 003):
+ * when every user entry and every group entry has the key stored for it, the stored memberships are exactly what
+ * the member values would resolve to, and resolving them is skipped (RawDirectory.membersSame).
+ */
+export interface GroupKeying {
+  seed: number;
+  /** groups.sync_key of this source's groups, by stable id (groups that have one). */
+  stored: ReadonlyMap<string, number>;
+  /** How many groups of this source the store holds. */
+  storedCount: number;
+  /** Every user entry was found unchanged, and no user of this source is missing. */
+  usersUnchanged: boolean;
+}
+
+type MemberRule = ReturnType<typeof memberAttrRules>[number];
+type Resolution = { exact: ExactDnIndex; byName: Map<string, number> };
+
 export async function readGroupEntries(
   conn: LdapConnection, src: LdapSource,
   ctx: { byDnKey: (key: string) => number | undefined; exact: ExactDnIndex; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
-): Promise<{ groups: RawGroup[]; maxChange: string | null }> {
+  keying?: GroupKeying,
+): Promise<{ groups: RawGroup[]; maxChange: string | null; membersSame: boolean }> {
   const schema = src.schema;
   const rules = memberAttrRules(schema);
   const attributes = [...new Set([schema.groupNameAttr, schema.stableIdAttr, ...(schema.changeAttr ? [schema.changeAttr] : []), ...rules.map((r) => r.attr)])];
   const groups: RawGroup[] = [];
   /** Per group, member DNs that are not a user's DN as read: resolved once every group is known (see below). */
   const pendingOf: string[][] = [];
+  /** Entries whose key is the stored one, left unresolved while every entry so far has been (by group index). */
+  const deferred: Array<[number, LdapEntry]> = [];
+  let sameSoFar = keying?.usersUnchanged ?? false;
   let maxChange: string | null = null;
   // DN-valued member attributes arrive as raw bytes (entry.packed) and are looked up without decoding them.
   const packed = rules.filter((r) => r.valueType !== 'uid').map((r) => r.attr);
-  for await (const page of pagedSearchPages(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize, packed })) for (const e of page) {
+  const keyed = keying ? { unkeyed: new Set(schema.changeAttr ? [schema.changeAttr.toLowerCase()] : []), eager: null } : undefined;
+  for await (const page of pagedSearchPages(conn, { baseDns: src.baseDns, filter: wrap(schema.groupFilter), attributes, pageSize: src.pageSize, packed, keyed })) for (const e of page) {
     ctx.onGroup();
     if (schema.changeAttr) maxChange = laterChange(maxChange, first(e, schema.changeAttr), schema.changeAttr);
     let sourceId: string | undefined;
@@ -33,50 +57,35 @@ export async function readGroupEntries(
       sourceId = stableIdOf(e, schema.stableIdAttr);
     } catch (err) {
       ctx.issues.push({ level: 'error', code: 'sync.invalid_stable_id', message: `Group "${e.dn}": ${describeError(err)}; it was not synced.`, entry: e.dn });
+      sameSoFar = false;
       continue;
     }
     if (!sourceId) {
       ctx.issues.push({ level: 'error', code: 'sync.missing_stable_id', message: `Group "${e.dn}" has no ${schema.stableIdAttr}; it was not synced.`, entry: e.dn });
+      sameSoFar = false;
       continue;
     }
     const name = first(e, schema.groupNameAttr)?.trim() || rdnValue(e.dn);
-    const users: number[] = [];
-    const other: string[] = [];
-    let unreadable = false;
+    // AD's ranged values come from further searches: the entry's own bytes do not cover them, so it gets no key.
+    const ranged = rules.some((r) => r.valueType !== 'uid' && findRange(e, r.attr) !== undefined);
+    const entryKeyOf = keying && !ranged && e.rawHash !== undefined ? entryKey(e.rawHash, false, keying.seed) : undefined;
+    const group: RawGroup = { sourceId, name, dn: e.dn, key: dnKey(e.dn), changed: schema.changeAttr ? first(e, schema.changeAttr) ?? null : null, users: [], other: [], entryKey: entryKeyOf };
     const pending: string[] = [];
-    const byDnValue = (v: string): void => {
-      const exact = ctx.exact.byString(v);
-      if (exact !== undefined) users.push(exact);
-      else pending.push(v);
-    };
-    for (const rule of rules) {
-      const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
-      if (raw) resolvePacked(raw, ctx.exact, users, pending);
-      // AD's ranged values come from further searches, which must see every value decoded.
-      const values = findRange(e, rule.attr) ? await withoutPackedValues(conn, () => resolveRangedValues(conn, e, rule.attr, ctx.issues)) : all(e, rule.attr);
-      if (values === null) {
-        unreadable = true;
-        break;
-      }
-      for (const v of values) {
-        if (rule.valueType === 'uid') {
-          const uname = v.trim().normalize('NFC').toLowerCase();
-          const idx = ctx.byName.get(uname);
-          if (idx !== undefined) users.push(idx);
-          else other.push(`uid:${uname}`);
-          continue;
-        }
-        byDnValue(v);
+    if (sameSoFar && entryKeyOf !== undefined && keying!.stored.get(sourceId) === entryKeyOf) deferred.push([groups.length, e]);
+    else {
+      sameSoFar = false;
+      if (!ranged) resolveMembers(e, rules, ctx, group, pending);
+      else if (!(await resolveRanged(conn, e, rules, ctx, group, pending))) {
+        // Members unknown: leave the group and its memberships as they are (never removed while unreadable).
+        ctx.protectedGroupIds.push(sourceId);
+        continue;
       }
     }
-    // Members unknown: leave the group and its memberships as they are (never removed while unreadable).
-    if (unreadable) {
-      ctx.protectedGroupIds.push(sourceId);
-      continue;
-    }
-    groups.push({ sourceId, name, dn: e.dn, key: dnKey(e.dn), changed: schema.changeAttr ? first(e, schema.changeAttr) ?? null : null, users, other });
+    groups.push(group);
     pendingOf.push(pending);
   }
+  const membersSame = sameSoFar && keying !== undefined && groups.length === keying.storedCount && deferred.length === groups.length;
+  if (!membersSame) for (const [i, e] of deferred) resolveMembers(e, rules, ctx, groups[i]!, pendingOf[i]!);
   // A member that is not a user's DN as read is mostly a nested group's DN as read: recognised as such first, so
   // that users' DNs are compared by key (case, spacing, escapes) only for what remains, if anything does.
   const groupDns = new Set(groups.map((g) => g.dn));
@@ -93,7 +102,44 @@ export async function readGroupEntries(
       else g.other.push(k); // a nested group spelt differently, a user not read in this run, or something foreign
     }
   });
-  return { groups, maxChange };
+  return { groups, maxChange, membersSame };
+}
+
+/** A group entry's members (no ranged values) as user indexes, `uid:` names, and DNs left for later. */
+function resolveMembers(e: LdapEntry, rules: readonly MemberRule[], r: Resolution, group: RawGroup, pending: string[]): void {
+  for (const rule of rules) {
+    const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
+    if (raw) resolvePacked(raw, r.exact, group.users, pending);
+    addValues(rule, all(e, rule.attr), r, group, pending);
+  }
+}
+
+/** resolveMembers for an entry with ranged values (AD), read by further searches; false when they could not be. */
+async function resolveRanged(conn: LdapConnection, e: LdapEntry, rules: readonly MemberRule[], r: Resolution & { issues: SyncIssue[] }, group: RawGroup, pending: string[]): Promise<boolean> {
+  for (const rule of rules) {
+    const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
+    if (raw) resolvePacked(raw, r.exact, group.users, pending);
+    // The further searches must see every value decoded.
+    const values = findRange(e, rule.attr) ? await withoutPackedValues(conn, () => resolveRangedValues(conn, e, rule.attr, r.issues)) : all(e, rule.attr);
+    if (values === null) return false;
+    addValues(rule, values, r, group, pending);
+  }
+  return true;
+}
+
+function addValues(rule: MemberRule, values: readonly string[], r: Resolution, group: RawGroup, pending: string[]): void {
+  for (const v of values) {
+    if (rule.valueType === 'uid') {
+      const uname = v.trim().normalize('NFC').toLowerCase();
+      const idx = r.byName.get(uname);
+      if (idx !== undefined) group.users.push(idx);
+      else group.other.push(`uid:${uname}`);
+      continue;
+    }
+    const exact = r.exact.byString(v);
+    if (exact !== undefined) group.users.push(exact);
+    else pending.push(v);
+  }
 }
 
 /**

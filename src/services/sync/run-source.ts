@@ -68,6 +68,8 @@ interface Read {
   fellBack: string | null;
   /** Full syncs: entries whose key matched their row's digest, read no further than their names. */
   recognised?: number;
+  /** Full syncs: every user and group entry as the last full sync left them (memberships not compared). */
+  membersSame?: boolean;
 }
 
 const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => directoryPinDigester(Buffer.from(o.pinKey, 'base64'));
@@ -79,11 +81,7 @@ const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => director
  */
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
   o.onPhase('loading store');
-  const [own, groups, memberships] = await Promise.all([
-    loadOwnDigests(o.db, o.engine, src.name),
-    loadGroups(o.db),
-    src.syncGroups ? loadMemberships(o.db, o.engine, src.name) : Promise.resolve(new Map<number, StoreMembers>()),
-  ]);
+  const [own, groups] = await Promise.all([loadOwnDigests(o.db, o.engine, src.name), loadGroups(o.db)]);
   o.onPhase('connecting');
   const conn = await openLdapConnection(src.connection);
   try {
@@ -94,7 +92,13 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
       if (id !== undefined) confirmed++;
       return id;
     };
-    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o) });
+    const ownGroups = groups.filter((g) => g.source === 'ldap' && (g.sourceName ?? 'primary') === src.name);
+    const storedGroups = {
+      keys: new Map(ownGroups.flatMap((g) => (g.sourceId && g.key !== null && g.key !== undefined ? [[g.sourceId, g.key] as const] : []))),
+      count: ownGroups.length,
+      usersUnchanged: () => own.byDigest.untaken().length === 0,
+    };
+    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow, storedGroups, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o) });
     o.onPhase('loading changed users');
     const rest = own.undigested.concat(own.byDigest.untaken());
     const users = (await loadUsersById(o.db, rest)).concat(await loadOtherUsers(o.db, src.name));
@@ -107,7 +111,9 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
       const dropped = raw.users.filter((u) => u.sameId !== undefined && !keptIds.has(u.sameId)).map((u) => u.sameId!);
       users.push(...(await loadUsersById(o.db, dropped)));
     }
-    return { result, store: { users, groups, memberships }, url: conn.url, startUsn, mode: 'full', fellBack, recognised: confirmed };
+    // Stored memberships are compared only for groups whose members were resolved.
+    const memberships = src.syncGroups && raw.groups && !raw.membersSame ? await loadMemberships(o.db, o.engine, src.name) : new Map<number, StoreMembers>();
+    return { result, store: { users, groups, memberships }, url: conn.url, startUsn, mode: 'full', fellBack, recognised: confirmed, membersSame: raw.membersSame };
   } finally {
     await conn.close();
   }
@@ -156,7 +162,7 @@ export async function runSource(src: LdapSource, o: SourceRunOptions): Promise<S
   const onProgress = (p: ReadProgress): void => o.onPhase(p.phase === 'users' ? 'reading users' : 'reading groups', { usersRead: p.users, groupsRead: p.groups });
   const r = o.mode === 'incremental' ? await readIncremental(src, o, onProgress) : await readFull(src, o, onProgress, null);
   const { result: read, store } = r;
-  o.log({ level: 'info', message: `Read ${read.snapshot.users.length} user(s)${read.groupsRead ? ` and ${read.snapshot.groups?.length ?? 0} synced group(s)` : ''} from ${r.url} in ${((Date.now() - started) / 1000).toFixed(1)} s${read.excluded ? `; ${read.excluded} excluded by OU` : ''}${read.notInImportGroups ? `; ${read.notInImportGroups} not in the import groups` : ''}${r.recognised ? `; ${r.recognised} entries unchanged since the last sync` : ''}.` });
+  o.log({ level: 'info', message: `Read ${read.snapshot.users.length} user(s)${read.groupsRead ? ` and ${read.snapshot.groups?.length ?? 0} synced group(s)` : ''} from ${r.url} in ${((Date.now() - started) / 1000).toFixed(1)} s${read.excluded ? `; ${read.excluded} excluded by OU` : ''}${read.notInImportGroups ? `; ${read.notInImportGroups} not in the import groups` : ''}${r.recognised ? `; ${r.recognised} entries unchanged since the last sync` : ''}${r.membersSame ? '; group memberships unchanged' : ''}.` });
 
   o.onPhase('planning', { usersRead: read.snapshot.users.length });
   const plan = planSync(read.snapshot, store, {

@@ -157,9 +157,10 @@ export async function loadUsersFor(db: Db, sourceIds: readonly string[], usernam
 }
 
 export async function loadGroups(db: Db): Promise<StoreGroup[]> {
-  const rows = await db.selectFrom('groups').select(['id', 'name', 'source', 'sourceName', 'sourceId', 'ldapDn', 'attributes', 'initialCreditCents', 'initialRestricted']).execute();
+  const rows = await db.selectFrom('groups').select(['id', 'name', 'source', 'sourceName', 'sourceId', 'ldapDn', 'attributes', 'initialCreditCents', 'initialRestricted', 'syncKey']).execute();
   return rows.map((g) => ({
     id: g.id, name: g.name, source: g.source, sourceName: g.sourceName, sourceId: g.sourceId, dn: g.ldapDn, changed: g.source === 'ldap' ? ldapChanged(g.attributes) : null,
+    key: g.syncKey === null ? null : Number(g.syncKey),
     initialCreditCents: g.initialCreditCents, initialRestricted: g.initialRestricted === null ? null : g.initialRestricted === 1,
   }));
 }

@@ -1,6 +1,6 @@
 /**
  * users.sync_digest: a 53-bit digest of a directory user's synced fields as the last sync wrote them
- * (domain/sync/fingerprint.ts, userDigest). A full sync reads only (id, source_id, sync_digest) for the users of
+ * (since 003, the entry's key: domain/sync/fingerprint.ts, entryKey). A full sync reads only (id, source_id, sync_digest) for the users of
  * its source and compares each directory entry's digest with it; only users whose digest differs are loaded
  * whole. Keeps a no-change sync of 100,000 users from reading and comparing 100,000 full rows.
  *

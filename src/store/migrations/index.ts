@@ -8,9 +8,10 @@ import { SpoolError } from '../../errors.ts';
 import { migrationContext, type Engine } from './context.ts';
 import * as m001 from './001-initial.ts';
 import * as m002 from './002-sync-digest.ts';
+import * as m003 from './003-group-sync-key.ts';
 
 type Step = { up: (db: Kysely<unknown>, ctx: ReturnType<typeof migrationContext>) => Promise<void> };
-const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest', m002]];
+const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest', m002], ['003-group-sync-key', m003]];
 
 export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
   const ctx = migrationContext(engine);
