@@ -311,8 +311,11 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   const deleted = new Set(userDeletes.map((d) => d.id));
   const groupPart = planGroups(src, store, opt, userRef, deleted, issues, counts);
   // Group keys vouch for memberships only as the last full sync left users and groups: an incremental sync that
-  // changes anything voids them all (SourceGroup.membersSame).
+  // changes what member values resolve to (users added or gone, a DN, username or stable id, the enabled state)
+  // or any group voids them all (SourceGroup.membersSame). Detail changes (office, card...) leave them be.
+  const resolving = (u: UserUpdate): boolean => u.rename || u.relink || u.enable || u.disable || u.changes.includes('dn');
   const forgetGroupKeys = opt.mode === 'incremental'
-    && userAdds.length + userUpdates.length + userDisables.length + userDeletes.length + groupPart.groupAdds.length + groupPart.groupUpdates.length + groupPart.groupRemoves.length + groupPart.memberships.length > 0;
+    && (userAdds.length + userDisables.length + userDeletes.length + groupPart.groupAdds.length + groupPart.groupUpdates.length + groupPart.groupRemoves.length + groupPart.memberships.length > 0
+      || userUpdates.some(resolving));
   return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped, digestRefresh, forgetGroupKeys };
 }

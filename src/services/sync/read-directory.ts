@@ -158,7 +158,6 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
   const protectedSourceIds: string[] = [];
   const protectedGroupIds: string[] = [];
   const users: SourceUser[] = [];
-  const byName = new Map<string, number>();
   const excludeKeys = src.excludeOus.map(dnKey);
   const fields = userFieldMap(src, opts.pinDigest);
   let count = 0;
@@ -226,7 +225,6 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       if (key !== undefined && r.warnings.length === 0) r.user.digest = key;
       u = r.user;
     }
-    if (!byName.has(u.username)) byName.set(u.username, count);
     users.push(u);
     count++;
     if (count % 2000 === 0) progress('users');
@@ -284,7 +282,20 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
     };
     // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
     // building a comparison key (or even a string) for each of 650,000 values.
-    const exact = new ExactDnIndex(users.map((u) => u.dn!));
+    // Both built only when a member value is looked up (an unchanged directory's are not).
+    let exactIndex: ExactDnIndex | undefined;
+    const exact = (): ExactDnIndex => (exactIndex ??= new ExactDnIndex(users.map((u) => u.dn!)));
+    let names: Map<string, number> | undefined;
+    const byName = (): Map<string, number> => {
+      if (!names) {
+        const m = new Map<string, number>();
+        users.forEach((u, i) => {
+          if (!m.has(u.username)) m.set(u.username, i);
+        });
+        names = m;
+      }
+      return names;
+    };
     const stored = opts.storedGroups;
     // Import groups decide which users there are: their members are always resolved.
     const keying = seed !== undefined && stored && src.importMode === 'all'

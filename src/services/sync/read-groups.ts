@@ -29,11 +29,12 @@ export interface GroupKeying {
 }
 
 type MemberRule = ReturnType<typeof memberAttrRules>[number];
-type Resolution = { exact: ExactDnIndex; byName: Map<string, number> };
+/** Users of the read by DN as read, and by username; built on first use. */
+type Resolution = { exact: () => ExactDnIndex; byName: () => Map<string, number> };
 
 export async function readGroupEntries(
   conn: LdapConnection, src: LdapSource,
-  ctx: { byDnKey: (key: string) => number | undefined; exact: ExactDnIndex; byName: Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
+  ctx: { byDnKey: (key: string) => number | undefined; exact: () => ExactDnIndex; byName: () => Map<string, number>; issues: SyncIssue[]; protectedGroupIds: string[]; onGroup: () => void },
   keying?: GroupKeying,
 ): Promise<{ groups: RawGroup[]; maxChange: string | null; membersSame: boolean }> {
   const schema = src.schema;
@@ -109,7 +110,7 @@ export async function readGroupEntries(
 function resolveMembers(e: LdapEntry, rules: readonly MemberRule[], r: Resolution, group: RawGroup, pending: string[]): void {
   for (const rule of rules) {
     const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
-    if (raw) resolvePacked(raw, r.exact, group.users, pending);
+    if (raw) resolvePacked(raw, r.exact(), group.users, pending);
     addValues(rule, all(e, rule.attr), r, group, pending);
   }
 }
@@ -118,7 +119,7 @@ function resolveMembers(e: LdapEntry, rules: readonly MemberRule[], r: Resolutio
 async function resolveRanged(conn: LdapConnection, e: LdapEntry, rules: readonly MemberRule[], r: Resolution & { issues: SyncIssue[] }, group: RawGroup, pending: string[]): Promise<boolean> {
   for (const rule of rules) {
     const raw = rule.valueType === 'uid' ? undefined : e.packed?.get(rule.attr.toLowerCase());
-    if (raw) resolvePacked(raw, r.exact, group.users, pending);
+    if (raw) resolvePacked(raw, r.exact(), group.users, pending);
     // The further searches must see every value decoded.
     const values = findRange(e, rule.attr) ? await withoutPackedValues(conn, () => resolveRangedValues(conn, e, rule.attr, r.issues)) : all(e, rule.attr);
     if (values === null) return false;
@@ -128,15 +129,18 @@ async function resolveRanged(conn: LdapConnection, e: LdapEntry, rules: readonly
 }
 
 function addValues(rule: MemberRule, values: readonly string[], r: Resolution, group: RawGroup, pending: string[]): void {
+  if (!values.length) return;
+  const byName = rule.valueType === 'uid' ? r.byName() : undefined;
+  const exactIndex = rule.valueType === 'uid' ? undefined : r.exact();
   for (const v of values) {
-    if (rule.valueType === 'uid') {
+    if (byName) {
       const uname = v.trim().normalize('NFC').toLowerCase();
-      const idx = r.byName.get(uname);
+      const idx = byName.get(uname);
       if (idx !== undefined) group.users.push(idx);
       else group.other.push(`uid:${uname}`);
       continue;
     }
-    const exact = r.exact.byString(v);
+    const exact = exactIndex!.byString(v);
     if (exact !== undefined) group.users.push(exact);
     else pending.push(v);
   }
