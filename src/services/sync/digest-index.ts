@@ -12,12 +12,23 @@ export class DigestIndex {
   private readonly ids: Int32Array;
   private readonly mask: number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, arrays?: { keys: Float64Array; ids: Int32Array }) {
+    if (arrays) {
+      this.keys = arrays.keys;
+      this.ids = arrays.ids;
+      this.mask = arrays.keys.length - 1;
+      return;
+    }
     let size = 16;
     while (size < capacity * 2) size *= 2;
     this.keys = new Float64Array(size);
     this.ids = new Int32Array(size);
     this.mask = size - 1;
+  }
+
+  /** The table as it stands, to hand to another thread (transfer the buffers) and rebuild with the constructor. */
+  arrays(): { keys: Float64Array; ids: Int32Array } {
+    return { keys: this.keys, ids: this.ids };
   }
 
   /** False when the digest is there already (two rows with one digest). */

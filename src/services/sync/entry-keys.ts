@@ -5,23 +5,27 @@
  */
 import { createHash } from 'node:crypto';
 import type { EntryKeying } from '../../directory/ldap/index.ts';
-import { disabledRuleAttributes, isEntryDisabled, stableIdOf } from '../../directory/ldap/index.ts';
-import { applyCardTransform } from '../../domain/sync/card-transform.ts';
-import { mapDirectoryUser, mapIdentity } from '../../domain/sync/map-user.ts';
+import { disabledRuleAttributes } from '../../directory/ldap/index.ts';
 import type { LdapSource } from './ldap-source.ts';
 
 /**
- * Bump when what an unchanged entry maps to changes (a fix in map-user.ts, card transforms, disabled rules, stable
- * ids): every stored key then misses once, and the next full sync maps every entry again. The source text of the
- * main mapping functions is part of the seed too, as a safety net for a forgotten bump.
+ * Bump when what an unchanged entry maps to changes (a fix in the files MAPPING_SOURCES lists): every stored key
+ * then misses once, and the next full sync maps every entry again. A test (entry-keys.test.ts) holds a hash of
+ * those files and fails when they change, as a reminder. (The functions' source text itself is no seed: the CLI's
+ * and the sync worker's bundles spell it differently, and syncs in either thread must agree.)
  */
 export const ENTRY_MAPPING_VERSION = 1;
+
+/** The files whose code decides what an entry maps to (see ENTRY_MAPPING_VERSION). */
+export const MAPPING_SOURCES = [
+  'src/domain/sync/map-user.ts', 'src/domain/sync/card-transform.ts', 'src/directory/ldap/disabled.ts', 'src/directory/ldap/guid.ts',
+  'src/domain/users.ts', 'src/services/sync/ldap-source.ts', 'src/directory/ldap/fast-entries.ts',
+];
 
 /** A 53-bit seed from the source's settings (but not its connection: which server answers changes no mapping). */
 export function entryKeySeed(src: LdapSource, pinKey: string): number {
   const { connection: _connection, warnings: _warnings, ...settings } = src;
-  const code = [mapDirectoryUser, mapIdentity, applyCardTransform, isEntryDisabled, stableIdOf].map(String).join('\n');
-  const h = createHash('sha256').update(JSON.stringify({ v: ENTRY_MAPPING_VERSION, settings })).update(code).update(pinKey).digest();
+  const h = createHash('sha256').update(JSON.stringify({ v: ENTRY_MAPPING_VERSION, settings })).update(pinKey).digest();
   return (h.readUInt32BE(0) & 0x1fffff) * 0x1_0000_0000 + h.readUInt32BE(4);
 }
 

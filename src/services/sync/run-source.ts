@@ -17,7 +17,7 @@ import { entryKeySeed } from './entry-keys.ts';
 import type { LdapSource } from './ldap-source.ts';
 import type { ReadProgress, ReadResult } from './read-directory.ts';
 import { finishSnapshot, highestCommittedUsn, readRaw, readSource } from './read-directory.ts';
-import { loadGroups, loadGroupStamps, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, resolverFromDb, resolverFromUsers } from './store-snapshot.ts';
+import { loadGroups, loadGroupStamps, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, ownDigestsOf, resolverFromDb, resolverFromUsers, type PreloadedStore } from './store-snapshot.ts';
 
 export interface SourceRunOptions {
   db: Db;
@@ -34,6 +34,8 @@ export interface SourceRunOptions {
   pinKey: string;
   /** `db` is this pass's own connection (the sync worker's): see ApplyContext.exclusiveConnection. */
   exclusiveConnection?: boolean | undefined;
+  /** Full syncs in the worker: own digests and groups, loaded by the main thread meanwhile (null: load them here). */
+  preloaded?: Promise<PreloadedStore | null> | undefined;
   log: (l: SyncLogLine) => void;
   onPhase: (phase: string, extra?: Partial<{ usersRead: number; groupsRead: number; applied: number; toApply: number }>) => void;
 }
@@ -81,7 +83,8 @@ const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => director
  */
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
   o.onPhase('loading store');
-  const [own, groups] = await Promise.all([loadOwnDigests(o.db, o.engine, src.name), loadGroups(o.db)]);
+  const pre = o.preloaded ? await o.preloaded : null;
+  const [own, groups] = pre ? [ownDigestsOf(pre), pre.groups] : await Promise.all([loadOwnDigests(o.db, o.engine, src.name), loadGroups(o.db)]);
   o.onPhase('connecting');
   const conn = await openLdapConnection(src.connection);
   try {

@@ -140,6 +140,24 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
 }
 
 /**
+ * The store side a full sync needs before it reads the directory (own digests, groups), loaded by the main thread
+ * while the sync worker starts (run-in-worker.ts): plain data, the digest table's buffers transferable.
+ */
+export interface PreloadedStore {
+  digests: { keys: Float64Array; ids: Int32Array; undigested: number[] };
+  groups: StoreGroup[];
+}
+
+export async function preloadStore(db: Db, engine: Engine, sourceName: SourceName): Promise<PreloadedStore> {
+  const own = await loadOwnDigests(db, engine, sourceName);
+  return { digests: { ...own.byDigest.arrays(), undigested: own.undigested }, groups: await loadGroups(db) };
+}
+
+export function ownDigestsOf(p: PreloadedStore): OwnDigests {
+  return { byDigest: new DigestIndex(0, p.digests), undigested: p.digests.undigested };
+}
+
+/**
  * Users an incremental plan can touch: by stable id (this source) or by username. A name that a row found by stable
  * id already holds is not looked up again: usernames are unique, so no other row can hold it (in a typical
  * incremental run that is every name, and the second query, with its cold index pages, is skipped).

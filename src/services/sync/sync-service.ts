@@ -15,6 +15,7 @@ import { parseRunCursor, type RunCursor } from './cursor.ts';
 import { enabledSourceNames, ldapSourceFromSettings, assertConfigured, type LdapSource } from './ldap-source.ts';
 import { runSource, type SourceRunOptions, type SourceRunResult } from './run-source.ts';
 import { runSourceInWorker } from './run-in-worker.ts';
+import { preloadStore } from './store-snapshot.ts';
 import type { PlannedChanges } from './describe-plan.ts';
 
 export type SyncTrigger = 'cli' | 'api' | 'schedule' | 'manual';
@@ -202,7 +203,8 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
           const base = { now: deps.clock(), actor, mode: requested, dryRun, allowMassDelete: Boolean(opts.allowMassDelete), cursor: previous[src.name], defaults, pinKey };
           const known = await useWorker(requested);
           const viaWorker = known !== null && storeLocation
-            ? await runSourceInWorker({ store: storeLocation, settings: snapshot, source: src.name, options: { ...base, now: base.now.toISOString() } }, known, { log, onPhase })
+            ? await runSourceInWorker({ store: storeLocation, settings: snapshot, source: src.name, options: { ...base, now: base.now.toISOString() } }, known, { log, onPhase },
+              () => preloadStore(deps.store.db, deps.store.engine, src.name))
             : null;
           r = viaWorker ?? await runSource(src, { ...base, db: deps.store.db, engine: deps.store.engine, settings: snapshot, log, onPhase });
         } catch (e) {

@@ -8,12 +8,13 @@ import { isSpoolError } from '../../errors.ts';
 import { openStore } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { ldapSourceFromSettings } from './ldap-source.ts';
-import type { SyncWorkerInput, SyncWorkerMessage } from './run-in-worker.ts';
+import type { SyncWorkerCommand, SyncWorkerInput, SyncWorkerMessage } from './run-in-worker.ts';
 import { runSource } from './run-source.ts';
 
 const post = (m: SyncWorkerMessage): void => parentPort!.postMessage(m);
 
 async function main(input: SyncWorkerInput): Promise<void> {
+  const preloaded = input.preload ? new Promise<SyncWorkerCommand['store']>((resolve) => parentPort!.once('message', (m: SyncWorkerCommand) => resolve(m.store))) : undefined;
   const store = await openStore({ databaseUrl: input.store.databaseUrl, dataDir: input.store.dataDir, migrate: false, poolSize: 2 });
   let lines: SyncLogLine[] = [];
   const flush = (): void => {
@@ -29,7 +30,7 @@ async function main(input: SyncWorkerInput): Promise<void> {
     const o = input.options;
     const result = await runSource(src, {
       db: store.db, engine: store.engine, now: new Date(o.now), actor: o.actor, mode: o.mode, dryRun: o.dryRun, allowMassDelete: o.allowMassDelete,
-      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true,
+      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true, preloaded,
       log: (l) => {
         lines.push(l);
         if (lines.length >= 500) flush();
