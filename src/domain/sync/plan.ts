@@ -14,6 +14,7 @@
  * Pure code: no I/O.
  */
 import { detailsFingerprint, rowOfSame } from './fingerprint.ts';
+import { FirstIndex } from './first-index.ts';
 import { planGroups } from './plan-groups.ts';
 import type { PlanOptions, SourceSnapshot, StoreSnapshot, StoreUser, SyncIssue, SyncPlan, UserAdd, UserDelete, UserDisable, UserUpdate } from './types.ts';
 import { emptyCounts } from './types.ts';
@@ -58,21 +59,19 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
 
   // 1. Entries that cannot be used: the same stable id twice, or two entries claiming one username.
   const usable = new Uint8Array(n);
-  const sourceIds = new Set<string>();
+  const byId = new FirstIndex(n, (i) => users[i]!.sourceId);
   // First entry per username; a list only for the (rare) names claimed twice: no array per user.
-  const byName = new Map<string, number>();
+  const byName = new FirstIndex(n, (i) => users[i]!.username);
   const claimedTwice = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     const u = users[i]!;
-    if (sourceIds.has(u.sourceId)) {
+    if (byId.claim(i) >= 0) {
       issues.push({ level: 'warn', code: 'sync.duplicate_entry', message: `Entry "${u.dn ?? u.username}" has the same stable id as another entry (listed twice, e.g. under two base DNs); it was read once.`, entry: u.dn ?? u.username });
       continue;
     }
-    sourceIds.add(u.sourceId);
     usable[i] = 1;
-    const first = byName.get(u.username);
-    if (first === undefined) byName.set(u.username, i);
-    else (claimedTwice.get(u.username) ?? claimedTwice.set(u.username, [first]).get(u.username)!).push(i);
+    const first = byName.claim(i);
+    if (first >= 0) (claimedTwice.get(u.username) ?? claimedTwice.set(u.username, [first]).get(u.username)!).push(i);
   }
   for (const [name, idxs] of claimedTwice) {
     for (const i of idxs) {
@@ -89,14 +88,19 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     });
   }
   // Aliases are sign-in names too: one alias on two users would let one sign in as the other's print account.
+  // Counted only for aliases held more than once.
+  const aliasIndex = new FirstIndex(n, (i) => users[i]!.usernameAlias!);
   const aliasUse = new Map<string, number>();
-  for (let i = 0; i < n; i++) if (usable[i] && users[i]!.usernameAlias) aliasUse.set(users[i]!.usernameAlias!, (aliasUse.get(users[i]!.usernameAlias!) ?? 0) + 1);
+  for (let i = 0; i < n; i++) {
+    const a = users[i]!.usernameAlias;
+    if (usable[i] && a && aliasIndex.claim(i) >= 0) aliasUse.set(a, (aliasUse.get(a) ?? 1) + 1);
+  }
   const aliasOf = (i: number): string | null => {
     const a = users[i]!.usernameAlias;
-    return a && (aliasUse.get(a) ?? 0) > 1 ? null : a;
+    return a && aliasUse.has(a) ? null : a;
   };
   for (const [alias, c] of aliasUse) {
-    if (c > 1) issues.push({ level: 'warn', code: 'sync.duplicate_alias', message: `${c} users have the alias "${alias}"; it was left off all of them.`, entry: alias });
+    issues.push({ level: 'warn', code: 'sync.duplicate_alias', message: `${c} users have the alias "${alias}"; it was left off all of them.`, entry: alias });
   }
 
   // A "same" record that cannot be used leaves its row unmatched: the row then takes part like any other (its
@@ -129,7 +133,7 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     if (!o || matched.has(o.id) || o.source !== 'ldap') continue;
     const oName = o.sourceName ?? 'primary';
     if (oName === opt.sourceName) {
-      const gone = o.sourceId === null || (opt.mode === 'full' && !sourceIds.has(o.sourceId) && !protectedIds.has(o.sourceId));
+      const gone = o.sourceId === null || (opt.mode === 'full' && byId.find(o.sourceId) < 0 && !protectedIds.has(o.sourceId));
       if (!gone) continue;
       issues.push({ level: 'info', code: 'sync.relinked', message: `User "${u.username}" now follows directory entry "${u.dn ?? u.sourceId}" (its stable id changed, e.g. the account was re-created); balance and history kept.`, entry: u.username });
     } else if (opt.sourceName === 'primary') {

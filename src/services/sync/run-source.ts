@@ -104,7 +104,10 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
     const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow, storedGroups, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o) });
     o.onPhase('loading changed users');
     const rest = own.undigested.concat(own.byDigest.untaken());
-    const users = (await loadUsersById(o.db, rest)).concat(await loadOtherUsers(o.db, src.name));
+    // Other sources' users matter only to entries read whole (their names may be taken); when every entry was
+    // recognised, the full table scan that finds them is skipped.
+    const others = raw.users.length === confirmed ? [] : await loadOtherUsers(o.db, src.name);
+    const users = (await loadUsersById(o.db, rest)).concat(others);
     const result = finishSnapshot(raw, src, resolverFromUsers(users, src.name));
     // "Same" records that finishSnapshot left out (not in the import groups any more) leave their rows to planSync
     // like any row whose entry is gone: those are loaded too.
