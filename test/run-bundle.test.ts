@@ -55,6 +55,23 @@ test('a bundle runs as CommonJS; its cache is written after the first successful
   }
 });
 
+test('a command line without a cache of its own runs from its command\'s cache with other options, and writes none', () => {
+  const dir = bundleDir("console.log('ok');");
+  try {
+    run(dir, 'sync-now--json');
+    const [json] = caches(dir);
+    assert.equal(run(dir, 'sync-now--incremental--json').trim(), 'ok');
+    assert.deepEqual(caches(dir), [json!]);
+    writeFileSync(join(dir, '.code-cache', json!), 'garbage');
+    assert.equal(run(dir, 'sync-now--incremental--json').trim(), 'ok');
+    assert.equal(caches(dir).length, 2, 'a sibling V8 rejects: the command writes its own');
+    assert.equal(run(dir, 'sync-nowx').trim(), 'ok');
+    assert.equal(caches(dir).length, 3, 'another command: a cache of its own');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('no cache for a failed run, a bundle without a hash, or with SPOOL_CODE_CACHE=off', () => {
   const failing = bundleDir('process.exitCode = 2;');
   const unhashed = bundleDir('1;');
