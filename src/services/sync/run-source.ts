@@ -34,7 +34,7 @@ export interface SourceRunOptions {
   pinKey: string;
   /** `db` is this pass's own connection (the sync worker's): see ApplyContext.exclusiveConnection. */
   exclusiveConnection?: boolean | undefined;
-  /** Full syncs in the worker: own digests and groups, loaded by the main thread meanwhile (null: load them here). */
+  /** Full syncs in the worker: own digests, loaded by the main thread meanwhile (null: load them here). */
   preloaded?: Promise<PreloadedStore | null> | undefined;
   log: (l: SyncLogLine) => void;
   onPhase: (phase: string, extra?: Partial<{ usersRead: number; groupsRead: number; applied: number; toApply: number }>) => void;
@@ -83,8 +83,9 @@ const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => director
  */
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
   o.onPhase('loading store');
+  const groups = await loadGroups(o.db);
   const pre = o.preloaded ? await o.preloaded : null;
-  const [own, groups] = pre ? [ownDigestsOf(pre), pre.groups] : await Promise.all([loadOwnDigests(o.db, o.engine, src.name), loadGroups(o.db)]);
+  const own = pre ? ownDigestsOf(pre) : await loadOwnDigests(o.db, o.engine, src.name);
   o.onPhase('connecting');
   const conn = await openLdapConnection(src.connection);
   try {

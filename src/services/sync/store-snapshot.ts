@@ -140,17 +140,17 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
 }
 
 /**
- * The store side a full sync needs before it reads the directory (own digests, groups), loaded by the main thread
- * while the sync worker starts (run-in-worker.ts): plain data, the digest table's buffers transferable.
+ * The own digests a full sync needs before it reads the directory, loaded by the main thread while the sync
+ * worker starts (run-in-worker.ts), which meanwhile loads the groups itself: plain data, the digest table's
+ * buffers transferable.
  */
 export interface PreloadedStore {
   digests: { keys: Float64Array; ids: Int32Array; undigested: number[] };
-  groups: StoreGroup[];
 }
 
 export async function preloadStore(db: Db, engine: Engine, sourceName: SourceName): Promise<PreloadedStore> {
   const own = await loadOwnDigests(db, engine, sourceName);
-  return { digests: { ...own.byDigest.arrays(), undigested: own.undigested }, groups: await loadGroups(db) };
+  return { digests: { ...own.byDigest.arrays(), undigested: own.undigested } };
 }
 
 export function ownDigestsOf(p: PreloadedStore): OwnDigests {
