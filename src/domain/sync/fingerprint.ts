@@ -96,14 +96,10 @@ export function entryKey(rawHash: number, disabled: boolean, seed: number): numb
 }
 
 /**
- * A "same" record: the entry whose key (entryKey) equals the stored row `id`'s digest. The row holds exactly what the entry says,
- * so planSync needs neither the row nor the entry's details: the record keeps the identity fields and the store id.
+ * A "same" record: the entry whose key (entryKey) equals the stored row `id`'s digest. The row holds exactly what
+ * the entry says, so planSync needs neither the row nor the entry's details: the record keeps the identity fields
+ * and the store id. Built from the fields the reader decoded, without a whole record first.
  */
-export function sameRecord(u: SourceUser, id: number): SourceUser {
-  return sameRecordOf(u.sourceId, u.username, u.usernameAlias, u.dn, u.disabled, id, u.digest);
-}
-
-/** sameRecord from its fields (the reader builds them without a whole record first). */
 export function sameRecordOf(sourceId: string, username: string, usernameAlias: string | null, dn: string | null, disabled: boolean, id: number, digest: number | undefined): SourceUser {
   return { sourceId, username, usernameAlias, dn, details: NO_DETAILS as UserDetails, disabled, sameId: id, digest };
 }

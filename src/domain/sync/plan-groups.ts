@@ -151,8 +151,9 @@ export function planGroups(
     counts.groups.removed++;
   }
 
-  // Entry keys, written once the memberships are applied (SourceGroup.key). Every other group of this source loses
-  // its key: its memberships were not planned in this run (unusable, protected, or not keyed: incremental syncs).
+  // Entry keys, written once the memberships are applied (SourceGroup.key). Every other group of this source that
+  // stays loses its key: its memberships were not planned in this run (unusable, protected, or not keyed:
+  // incremental syncs).
   const plannedKey = new Map<number, number>();
   groups.forEach((g, i) => {
     const ref = groupRef.get(i);
@@ -160,8 +161,9 @@ export function planGroups(
     if (ref < 0) out.groupKeys.push([ref, g.key]);
     else plannedKey.set(ref, g.key);
   });
+  const removed = new Set(out.groupRemoves.map((g) => g.id));
   for (const s of store.groups) {
-    if (!own(s, opt.sourceName)) continue;
+    if (!own(s, opt.sourceName) || removed.has(s.id)) continue;
     const want = plannedKey.get(s.id) ?? null;
     if (want !== (s.key ?? null)) out.groupKeys.push([s.id, want]);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NO_DETAILS, detailsFingerprint, entryKey, sameRecord } from './fingerprint.ts';
+import { NO_DETAILS, detailsFingerprint, entryKey, sameRecordOf } from './fingerprint.ts';
 import { planSync } from './plan.ts';
 import type { PlanOptions, SourceGroup, SourceSnapshot, SourceUser, StoreGroup, StoreSnapshot, StoreUser } from './types.ts';
 
@@ -34,6 +34,7 @@ const st = (users: StoreUser[], groups: StoreGroup[] = [], memberships = new Map
 /** Twenty users synced earlier, all unchanged: a base for the cases below. */
 const base = Array.from({ length: 20 }, (_, i) => su(`u${i}`));
 const baseStore = base.map((u, i) => stored(i + 1, u));
+const sameRecord = (u: SourceUser, id: number): SourceUser => sameRecordOf(u.sourceId, u.username, u.usernameAlias, u.dn, u.disabled, id, u.digest);
 /** A stand-in for the reader's entryKey: differs whenever the record does. */
 const digestOf = (u: SourceUser): number => entryKey(detailsFingerprint(u.details), u.disabled, detailsFingerprint({ ...u.details, fullName: `${u.sourceId}|${u.username}|${u.dn ?? ''}` }));
 

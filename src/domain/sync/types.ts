@@ -39,7 +39,7 @@ export interface SourceUser {
    */
   pinHash?: string | null;
   /**
-   * Set by the reader when the entry's digest equals a stored row's (sameRecord): the store id of that row. Nothing
+   * Set by the reader when the entry's digest equals a stored row's (sameRecordOf): the store id of that row. Nothing
    * differs, the row is not loaded, and the record carries no details, so an unchanged directory costs little.
    */
   sameId?: number | undefined;

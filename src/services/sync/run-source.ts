@@ -78,7 +78,7 @@ const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => director
 
 /**
  * A full read. The store side starts as the stored digests of this source's users (loadOwnDigests); an entry
- * whose digest matches its row's becomes a "same" record (sameRecord), and only the rows left over (changed,
+ * whose digest matches its row's becomes a "same" record (sameRecordOf), and only the rows left over (changed,
  * missing from the directory, without a digest) and other sources' users are loaded whole.
  */
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
