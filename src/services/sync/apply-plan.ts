@@ -12,7 +12,7 @@ import type { SourceName, StoreGroup, SyncPlan, UserUpdate } from '../../domain/
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { chunks } from '../../store/sql-errors.ts';
-import { deleteWhereIn, insertMany, setColumnById, updateById, updateWhereIn } from './bulk.ts';
+import { deleteWhereIn, insertMany, setColumnById, updateById, updateManyById, updateWhereIn } from './bulk.ts';
 
 export interface ApplyContext {
   db: Db;
@@ -118,7 +118,8 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
     await tx(db, async (trx) => {
       for (const u of part) if (u.rename) await updateById(trx, engine, 'users', { username: `~sync~${u.id}` }, u.id);
-      for (const u of part) await updateById(trx, engine, 'users', updateSet(u, ctx, before.get(u.id)), u.id, 'version');
+      if (engine === 'postgres') await updateManyById(trx, 'users', part.map((u) => ({ id: u.id, set: updateSet(u, ctx, before.get(u.id)) })), USER_COLUMN_TYPES, 'version');
+      else for (const u of part) await updateById(trx, engine, 'users', updateSet(u, ctx, before.get(u.id)), u.id, 'version');
     });
     for (const u of part) logUpdate(u, before.get(u.id), capped);
     progress(part.length);
@@ -341,6 +342,9 @@ function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined
 }
 
 type Details = FingerprintFields;
+
+/** The users columns updateSet writes that are not text in PostgreSQL (migrations 001 and 002). */
+const USER_COLUMN_TYPES = { disabled: 'integer', sync_digest: 'bigint' };
 
 async function currentDetails(db: Db, ids: number[]): Promise<Map<number, Details>> {
   const out = new Map<number, Details>();

@@ -140,6 +140,43 @@ export async function updateById(db: Db, engine: Engine, table: string, set: Rec
 }
 
 /**
+ * PostgreSQL: many updateById calls in one statement per set of columns,
+ * UPDATE table AS t SET col = v.col, ... FROM (VALUES ($1::bigint, $2, ...), ...) AS v(id, col, ...) WHERE t.id = v.id.
+ * Every statement is a round trip to the server, and an incremental sync that changed 1,000 users spent 0.42 s
+ * in 1,000 UPDATEs (SQLite, in process, 0.05 s: it keeps updateById). `types` gives the PostgreSQL type of each
+ * column that is not text (VALUES infers its columns' types from the first row, and an untyped NULL is text).
+ */
+export async function updateManyById(
+  db: Db, table: string, rows: ReadonlyArray<{ id: number; set: Record<string, unknown> }>, types: Readonly<Record<string, string>>, increment?: string,
+): Promise<void> {
+  const byShape = new Map<string, Array<{ id: number; set: Record<string, unknown> }>>();
+  for (const r of rows) {
+    const key = Object.keys(r.set).join(',');
+    (byShape.get(key) ?? byShape.set(key, []).get(key)!).push(r);
+  }
+  for (const [key, group] of byShape) {
+    const cols = key.split(',').map(columnName);
+    const typed = (col: string): string => (types[col] ? `::${types[col]}` : '');
+    for (const part of chunks(group, Math.max(1, Math.floor(MAX_PARAMS / (cols.length + 1))))) {
+      const params: unknown[] = [];
+      const tuples = part.map((r) => {
+        params.push(r.id);
+        const p = [`$${params.length}::bigint`];
+        for (const [i, v] of Object.values(r.set).entries()) {
+          params.push(v);
+          p.push(`$${params.length}${typed(cols[i]!)}`);
+        }
+        return `(${p.join(',')})`;
+      });
+      const sets = cols.map((c) => `${q(c)} = v.${q(c)}`);
+      if (increment) sets.push(`${q(columnName(increment))} = t.${q(columnName(increment))} + 1`);
+      const text = `update ${q(table)} as t set ${sets.join(', ')} from (values ${tuples.join(',')}) as v("id", ${cols.map(q).join(', ')}) where t."id" = v."id"`;
+      await db.executeQuery(CompiledQuery.raw(text, params));
+    }
+  }
+}
+
+/**
  * UPDATE table SET column = CASE id WHEN ... THEN ... END WHERE id IN (...): a different value per row, 500 rows
  * per statement. `cast` types the values for PostgreSQL, which cannot infer a bound parameter's type inside CASE.
  */
