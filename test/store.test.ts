@@ -67,6 +67,29 @@ for (const engine of testEngines()) {
       assert.equal(wild.total, 0, 'LIKE wildcards in a search are literal');
     });
 
+    test('sync log lines keep the time they happened, not the time their batch was written', async () => {
+      const runs = app.deps.repos.syncRuns;
+      const id = await runs.start({ source: 'ldap', mode: 'full', trigger: 'manual', dryRun: false }, '2026-11-24T10:00:00.000Z');
+      await runs.log(id, [
+        { level: 'info', message: 'started', at: '2026-11-24T10:00:01.000Z' },
+        { level: 'warn', message: 'later', entry: 'uid=x', at: '2026-11-24T10:05:00.000Z' },
+        { level: 'info', message: 'unstamped' },
+      ], '2026-11-24T10:06:00.000Z');
+      const lines = await runs.lines(id, { limit: 10 });
+      assert.deepEqual(lines.map((l) => [l.message, l.createdAt]), [
+        ['started', '2026-11-24T10:00:01.000Z'], ['later', '2026-11-24T10:05:00.000Z'], ['unstamped', '2026-11-24T10:06:00.000Z'],
+      ]);
+      // "warn" is a floor (warnings and errors), searched over the whole run, however many info lines come first.
+      await runs.log(id, [...Array.from({ length: 60 }, (_, i) => ({ level: 'info' as const, message: `added ${i}` })), { level: 'error', message: 'failed' }], '2026-11-24T10:07:00.000Z');
+      const warn = await app.services.sync.log(id, { level: 'warn', limit: 5 });
+      assert.deepEqual(warn.lines.map((l) => l.message), ['later', 'failed']);
+      assert.equal(warn.more, false);
+      const page = await app.services.sync.log(id, { limit: 2 });
+      assert.deepEqual([page.lines.map((l) => l.message), page.more], [['started', 'later'], true]);
+      const next = await app.services.sync.log(id, { limit: 100, afterId: page.lines[1]!.id });
+      assert.deepEqual([next.lines.length, next.more], [62, false]);
+    });
+
     test('secret settings are encrypted at rest and typed settings round-trip', async () => {
       await app.services.settings.set('ldap.bind-password', 'hunter2-very-secret', 'test');
       const raw = await app.deps.repos.settings.get('ldap.bind-password');

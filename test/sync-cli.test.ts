@@ -80,6 +80,13 @@ for (const engine of testEngines()) {
       const lines = log.json<{ run: { id: number }; lines: Array<{ level: string; message: string }> }>();
       assert.equal(lines.run.id, list[1]!.id);
       assert.ok(lines.lines.some((l) => /Added user "user000001"/.test(l.message)));
+      // Text: the outcome first, then the lines, and a word when the limit cut them short.
+      const text = await cli(['sync', 'log', String(list[1]!.id), '--limit', '2']);
+      const out = text.stdout.trim().split('\n');
+      assert.match(out[0]!, /^Run #\d+ \(full, succeeded, started .*, \d+\.\d s\): users \+\d+ ~0 .*; memberships \+\d+ -0$/);
+      assert.equal(out.length, 4);
+      assert.match(out[1]!, /^\d\d:\d\d:\d\d (INFO |WARN ) /);
+      assert.match(out[3]!, /more lines follow: --limit N/);
       const missing = await cli(['sync', 'log', '999', '--level', 'warn', '--json']);
       assert.equal(missing.code, 3);
       assert.equal(JSON.parse(missing.stderr).error.code, 'sync.run_not_found');

@@ -15,6 +15,8 @@ export interface SyncLogLine {
   level: 'info' | 'warn' | 'error';
   message: string;
   entry?: string | null;
+  /** When it happened (ISO 8601); lines are written in batches, and without it each would show its batch's time. */
+  at?: string;
 }
 
 export function createSyncRunsRepo(db: Db) {
@@ -36,7 +38,7 @@ export function createSyncRunsRepo(db: Db) {
     },
     async log(runId: number, lines: readonly SyncLogLine[], now: string): Promise<void> {
       for (const part of chunks(lines, 2000)) {
-        await db.insertInto('syncLog').values(part.map((l) => ({ runId, level: l.level, message: l.message, entry: l.entry ?? null, createdAt: now }))).execute();
+        await db.insertInto('syncLog').values(part.map((l) => ({ runId, level: l.level, message: l.message, entry: l.entry ?? null, createdAt: l.at ?? now }))).execute();
       }
     },
     async get(id: number): Promise<SyncRunRow | undefined> {
@@ -48,9 +50,9 @@ export function createSyncRunsRepo(db: Db) {
       if (opts.status) q = q.where('status', '=', opts.status);
       return q.orderBy('id', 'desc').limit(opts.limit).execute();
     },
-    async lines(runId: number, opts: { level?: string | undefined; search?: string | undefined; limit: number; afterId?: number | undefined }): Promise<SyncLogRow[]> {
+    async lines(runId: number, opts: { levels?: readonly string[] | undefined; search?: string | undefined; limit: number; afterId?: number | undefined }): Promise<SyncLogRow[]> {
       let q = db.selectFrom('syncLog').selectAll().where('runId', '=', runId);
-      if (opts.level) q = q.where('level', '=', opts.level);
+      if (opts.levels) q = q.where('level', 'in', opts.levels);
       if (opts.afterId) q = q.where('id', '>', opts.afterId);
       if (opts.search) q = q.where(logLineMatches(opts.search));
       return q.orderBy('id').limit(opts.limit).execute();

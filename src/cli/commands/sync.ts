@@ -105,7 +105,11 @@ export function registerSyncCommands(program: Command): void {
       if (o.level && !['info', 'warn', 'error'].includes(o.level)) throw new SpoolError('cli.usage', `--level must be info, warn or error, not "${o.level}".`);
       const id = run === undefined ? undefined : intOption('run', run.replace(/^#/, ''), 1, Number.MAX_SAFE_INTEGER);
       const r = await withApp((app) => app.services.sync.log(id, { level: o.level === 'info' ? undefined : (o.level as 'warn' | 'error' | undefined), search: o.search, limit: intOption('limit', o.limit, 1, 100_000) }));
-      emit(o, r, () => [`Run #${r.run.id} (${r.run.mode}, ${r.run.status}, started ${r.run.startedAt})`, ...r.lines.map((l) => `${l.createdAt.slice(11, 19)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`)].join('\n'));
+      emit(o, r, () => [
+        `Run #${r.run.id} (${r.run.mode}, ${r.run.status}, started ${r.run.startedAt}${r.run.durationMs === null ? '' : `, ${(r.run.durationMs / 1000).toFixed(1)} s`})${runCounts(r.run.stats)}`,
+        ...r.lines.map((l) => `${l.createdAt.slice(11, 19)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`),
+        ...(r.more ? [`… more lines follow: --limit N for more, --level warn for warnings and errors only, --search TEXT for one entry.`] : []),
+      ].join('\n'));
     });
 
   sync
@@ -147,3 +151,14 @@ export const syncServeHook: ServeHook = async (spool: App) => {
   if (!spool.config.schedulerEnabled) return () => undefined;
   return spool.services.sync.startSchedule();
 };
+
+/** A run's counts in one line ("" while it runs or when it recorded none), so the outcome comes before the detail. */
+function runCounts(stats: Record<string, unknown>): string {
+  const s = stats as { users?: Record<string, number>; groups?: Record<string, number>; memberships?: Record<string, number> };
+  if (!s.users) return '';
+  const u = s.users;
+  const g = s.groups ?? {};
+  const m = s.memberships ?? {};
+  return `: users +${u.added ?? 0} ~${u.updated ?? 0} renamed ${u.renamed ?? 0} disabled ${u.disabled ?? 0} deleted ${u.deleted ?? 0} unchanged ${u.unchanged ?? 0}; `
+    + `groups +${g.added ?? 0} ~${g.updated ?? 0} -${g.removed ?? 0}; memberships +${m.added ?? 0} -${m.removed ?? 0}`;
+}

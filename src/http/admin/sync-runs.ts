@@ -32,7 +32,7 @@ export function registerSyncRuns(app: FastifyInstance, spool: App): void {
     const level = LEVELS.includes(req.query.level ?? '') ? req.query.level : undefined;
     const search = strParam(req.query.q).trim();
     const after = intParam(req.query.after, 0, 0, Number.MAX_SAFE_INTEGER) || undefined;
-    const [lines, counts] = await Promise.all([queries.runLines(run.id, { level, search: search || undefined, limit: PAGE, afterId: after }), queries.runLineCounts(run.id)]);
+    const [lines, counts] = await Promise.all([queries.runLines(run.id, { levels: level ? [level] : undefined, search: search || undefined, limit: PAGE, afterId: after }), queries.runLineCounts(run.id)]);
     const more = lines.length === PAGE ? lines[lines.length - 1]?.id : undefined;
     const body = html`
 <p><a href="/admin/options/sync">← User/Group Sync</a></p>
@@ -61,7 +61,7 @@ ${more ? html`<p><a href="/admin/options/sync/runs/${run.id}${qs({ level, q: sea
       yield `# Spool sync run #${run.id}: ${run.status}, started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.error ? ` (${run.error})` : ''}\n`;
       let after: number | undefined;
       for (;;) {
-        const part = await queries.runLines(run.id, { level, search, limit: 5000, afterId: after });
+        const part = await queries.runLines(run.id, { levels: level ? [level] : undefined, search, limit: 5000, afterId: after });
         if (part.length === 0) return;
         yield part.map((l) => `${l.createdAt}\t${l.level.toUpperCase()}\t${l.message}${l.entry ? `\t${l.entry}` : ''}\n`).join('');
         after = part[part.length - 1]?.id;

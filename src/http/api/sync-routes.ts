@@ -89,7 +89,11 @@ function syncApi(app: FastifyInstance, api: ApiRegistry, spool: App): void {
       level: z.enum(['info', 'warn', 'error']).optional(), search: z.string().max(200).optional(),
       afterId: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000),
     }),
-    response: z.object({ run: RunOut, lines: z.array(z.object({ id: z.number().int(), level: z.string(), message: z.string(), entry: z.string().nullable(), createdAt: z.string() })) }),
+    response: z.object({
+      run: RunOut,
+      lines: z.array(z.object({ id: z.number().int(), level: z.string(), message: z.string(), entry: z.string().nullable(), createdAt: z.string() })),
+      more: z.boolean().describe('More lines match: ask again with afterId = the last line\'s id'),
+    }),
   }, ({ params, query }) => sync.log(params.id, { ...query, level: query.level === 'info' ? undefined : query.level }));
 
   api.route(app, {

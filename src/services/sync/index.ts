@@ -66,9 +66,10 @@ export function createSyncService(deps: ServiceDeps, settings: SettingsService, 
       // "--level warn" shows warnings and errors: levels are a floor, as in every log viewer.
       const levels = opts.level === 'error' ? ['error'] : opts.level === 'warn' ? ['warn', 'error'] : undefined;
       const limit = opts.limit ?? 1000;
-      let lines = await repos.syncRuns.lines(run.id, { limit: levels ? limit * 4 : limit, afterId: opts.afterId, search: opts.search });
-      if (levels) lines = lines.filter((l) => levels.includes(l.level)).slice(0, limit);
-      return { run: toRunView(run), lines: lines.map((l) => ({ id: l.id, level: l.level, message: l.message, entry: l.entry, createdAt: l.createdAt })) };
+      // One line more than asked for tells whether there are more (afterId = the last line's id pages on).
+      const lines = await repos.syncRuns.lines(run.id, { limit: limit + 1, levels, afterId: opts.afterId, search: opts.search });
+      const more = lines.length > limit;
+      return { run: toRunView(run), lines: lines.slice(0, limit).map((l) => ({ id: l.id, level: l.level, message: l.message, entry: l.entry, createdAt: l.createdAt })), more };
     },
     /** Live progress: this process's sync, or one another process (CLI, another node) is running. */
     async status(): Promise<{ running: boolean; progress: SyncProgress | null; lastRun: SyncRunView | null }> {

@@ -163,7 +163,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
       renew.unref();
     }
     const lines: SyncLogLine[] = [];
-    const log = (l: SyncLogLine): void => void lines.push(l);
+    const log = (l: SyncLogLine): void => void lines.push(l.at ? l : { ...l, at: nowIso(deps) });
     const flushLog = async (): Promise<void> => {
       if (runId !== null && lines.length) await repos.syncRuns.log(runId, lines.splice(0), nowIso(deps));
     };

@@ -32,7 +32,8 @@ async function main(input: SyncWorkerInput): Promise<void> {
       db: store.db, engine: store.engine, now: new Date(o.now), actor: o.actor, mode: o.mode, dryRun: o.dryRun, allowMassDelete: o.allowMassDelete,
       cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true, preloaded,
       log: (l) => {
-        lines.push(l);
+        // Stamped here: the main thread writes the lines in batches (the clock is the worker's own: o.now is the run's start).
+        lines.push({ ...l, at: new Date().toISOString() });
         if (lines.length >= 500) flush();
       },
       onPhase: (phase, extra) => {
