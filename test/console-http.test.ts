@@ -169,7 +169,7 @@ for (const engine of testEngines()) {
         '_shown-type.ldap': 'active-directory',
         'ldap.server-type': 'openldap',
         'ldap.hosts': 'ldap1.example.org, ldap2.example.org',
-        'ldap.port': '0',
+        'ldap.port': '', // empty: the security mode's default
         'ldap.security': 'none',
         'ldap.base-dn': 'dc=example,dc=org',
         'ldap.bind-dn': 'cn=reader,dc=example,dc=org',
@@ -190,6 +190,8 @@ for (const engine of testEngines()) {
       assert.equal(s['ldap.schema.username-attr'], '');
       assert.equal(s['ldap.schema.email-attr'], 'mailPrimaryAddress');
       assert.equal(s['sync.initial-credit-cents'], 250);
+      assert.equal(s['ldap.port'], 0);
+      assert.match(good.body, /name="ldap\.port" type="number" value="" placeholder="default"/, 'the default port shows as an empty field');
       const audit = await app.services.audit.list({ limit: 1, action: 'config.set-many' });
       assert.equal(audit[0]?.actor, 'admin:admin');
     });

@@ -61,7 +61,7 @@ export function ldapSource(p: Prefix, s: SyncFormState): SafeHtml {
 <fieldset><legend>LDAP server</legend>
 ${selectField({ name: `${p}.server-type`, label: 'LDAP server type', help: 'Fills in every schema field (under Advanced) for this kind of directory.', value: type, error: e('server-type'), options: DIRECTORY_TYPES.map((t) => [t, presetFor(t).label] as const), extra: html` data-server-type="${p}"` })}
 ${textField({ name: `${p}.hosts`, label: 'LDAP server addresses', help: 'Host names or IP addresses (host or host:port), tried in order. Separate several with commas.', value: v('hosts'), error: e('hosts'), placeholder: 'dc1.example.com, dc2.example.com', extra: html` spellcheck="false" autocomplete="off"` })}
-${textField({ name: `${p}.port`, label: 'Port', help: '0: the default for the security mode (636 for LDAPS, 389 otherwise).', value: v('port'), error: e('port'), type: 'number', extra: html` min="0" max="65535"` })}
+${textField({ name: `${p}.port`, label: 'Port', help: 'Empty: the default for the security mode (636 for LDAPS, 389 otherwise).', value: v('port') === '0' ? '' : v('port'), error: e('port'), type: 'number', placeholder: 'default', extra: html` min="0" max="65535"` })}
 ${radioGroup({ name: `${p}.security`, label: 'Security', value: v('security'), error: e('security'), options: [['ldaps', 'LDAPS (SSL/TLS, port 636)'], ['starttls', 'StartTLS (port 389)'], ['none', 'None (not recommended)']] })}
 <p class="flash warn" data-security-warning="${p}"${v('security') === 'none' ? '' : raw(' hidden')}>Without TLS the bind password and every user's password cross the network in clear. Use LDAPS or StartTLS.</p>
 </fieldset>

@@ -135,7 +135,8 @@ export function parseSyncForm(body: Record<string, unknown>, stored: Record<stri
       const key = `${p}.${k}`;
       if (!(key in body)) continue;
       values[key] = get(key);
-      patch[key] = k === 'ca-pem' ? values[key].trim() : values[key];
+      // An empty port is the security mode's default, which the setting spells 0.
+      patch[key] = k === 'ca-pem' ? values[key].trim() : k === 'port' && values[key].trim() === '' ? '0' : values[key];
     }
     const type = get(`${p}.server-type`);
     const shownFor = get(`_shown-type.${p}`);
