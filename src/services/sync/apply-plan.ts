@@ -118,7 +118,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
     await tx(db, async (trx) => {
       for (const u of part) if (u.rename) await updateById(trx, engine, 'users', { username: `~sync~${u.id}` }, u.id);
-      if (engine === 'postgres') await updateManyById(trx, 'users', part.map((u) => ({ id: u.id, set: updateSet(u, ctx, before.get(u.id)) })), USER_COLUMN_TYPES, 'version');
+      if (engine === 'postgres') await updateManyById(trx, 'users', part.map((u) => ({ id: u.id, set: updateSet(u, ctx, before.get(u.id)) })), 'version');
       else for (const u of part) await updateById(trx, engine, 'users', updateSet(u, ctx, before.get(u.id)), u.id, 'version');
     });
     for (const u of part) logUpdate(u, before.get(u.id), capped);
@@ -342,9 +342,6 @@ function updateSet(u: UserUpdate, ctx: ApplyContext, before: Details | undefined
 }
 
 type Details = FingerprintFields;
-
-/** The users columns updateSet writes that are not text in PostgreSQL (migrations 001 and 002). */
-const USER_COLUMN_TYPES = { disabled: 'integer', sync_digest: 'bigint' };
 
 async function currentDetails(db: Db, ids: number[]): Promise<Map<number, Details>> {
   const out = new Map<number, Details>();

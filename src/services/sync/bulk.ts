@@ -174,14 +174,18 @@ export async function updateById(db: Db, engine: Engine, table: string, set: Rec
 
 /**
  * PostgreSQL: many updateById calls in one statement per set of columns,
- * UPDATE table AS t SET col = v.col, ... FROM (VALUES ($1::bigint, $2, ...), ...) AS v(id, col, ...) WHERE t.id = v.id.
+ * UPDATE table AS t SET col = v.col, ... FROM (VALUES ($1::integer, $2::text, ...), ...) AS v(id, col, ...) WHERE t.id = v.id.
  * Every statement is a round trip to the server, and an incremental sync that changed 1,000 users spent 0.42 s
- * in 1,000 UPDATEs (SQLite, in process, 0.05 s: it keeps updateById). `types` gives the PostgreSQL type of each
- * column that is not text (VALUES infers its columns' types from the first row, and an untyped NULL is text).
+ * in 1,000 UPDATEs (SQLite, in process, 0.05 s: it keeps updateById). Values are cast to their columns' types:
+ * VALUES would otherwise infer them from the first row, and take an untyped NULL for text.
  */
-export async function updateManyById(
-  db: Db, table: string, rows: ReadonlyArray<{ id: number; set: Record<string, unknown> }>, types: Readonly<Record<string, string>>, increment?: string,
-): Promise<void> {
+export async function updateManyById(db: Db, table: string, rows: ReadonlyArray<{ id: number; set: Record<string, unknown> }>, increment?: string): Promise<void> {
+  const types = await columnTypes(db, table);
+  const typeOf = (col: string): string => {
+    const t = types.get(col);
+    if (!t) throw new Error(`updateManyById: ${table}.${col} is not a column`);
+    return t;
+  };
   const byShape = new Map<string, Array<{ id: number; set: Record<string, unknown> }>>();
   for (const r of rows) {
     const key = Object.keys(r.set).join(',');
@@ -189,17 +193,12 @@ export async function updateManyById(
   }
   for (const [key, group] of byShape) {
     const cols = key.split(',').map(columnName);
-    const typed = (col: string): string => (types[col] ? `::${types[col]}` : '');
+    const casts = ['id', ...cols].map((c) => `::${typeOf(c)}`);
     for (const part of chunks(group, Math.max(1, Math.floor(MAX_PARAMS / (cols.length + 1))))) {
       const params: unknown[] = [];
       const tuples = part.map((r) => {
-        params.push(r.id);
-        const p = [`$${params.length}::bigint`];
-        for (const [i, v] of Object.values(r.set).entries()) {
-          params.push(v);
-          p.push(`$${params.length}${typed(cols[i]!)}`);
-        }
-        return `(${p.join(',')})`;
+        params.push(r.id, ...Object.values(r.set));
+        return `(${casts.map((cast, i) => `$${params.length - casts.length + i + 1}${cast}`).join(',')})`;
       });
       const sets = cols.map((c) => `${q(c)} = v.${q(c)}`);
       if (increment) sets.push(`${q(columnName(increment))} = t.${q(columnName(increment))} + 1`);
