@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { App } from '../../app.ts';
+import { describeCounts, emptyCounts, type SyncCounts } from '../../domain/sync/types.ts';
 import type { SyncRunResult, TestReport } from '../../services/sync/index.ts';
 import { SpoolError } from '../../errors.ts';
 import { cliActor, withApp } from '../context.ts';
@@ -154,11 +155,8 @@ export const syncServeHook: ServeHook = async (spool: App) => {
 
 /** A run's counts in one line ("" while it runs or when it recorded none), so the outcome comes before the detail. */
 function runCounts(stats: Record<string, unknown>): string {
-  const s = stats as { users?: Record<string, number>; groups?: Record<string, number>; memberships?: Record<string, number> };
+  const s = stats as Partial<Record<keyof SyncCounts, Record<string, number>>>;
   if (!s.users) return '';
-  const u = s.users;
-  const g = s.groups ?? {};
-  const m = s.memberships ?? {};
-  return `: users +${u.added ?? 0} ~${u.updated ?? 0} renamed ${u.renamed ?? 0} disabled ${u.disabled ?? 0} deleted ${u.deleted ?? 0} unchanged ${u.unchanged ?? 0}; `
-    + `groups +${g.added ?? 0} ~${g.updated ?? 0} -${g.removed ?? 0}; memberships +${m.added ?? 0} -${m.removed ?? 0}`;
+  const e = emptyCounts();
+  return `: ${describeCounts({ users: { ...e.users, ...s.users }, groups: { ...e.groups, ...s.groups }, memberships: { ...e.memberships, ...s.memberships } })}`;
 }

@@ -264,6 +264,12 @@ export function emptyCounts(): SyncCounts {
   };
 }
 
+/** Counts in one line, as the sync log's last line and `spool sync log` show them. */
+export function describeCounts(c: SyncCounts): string {
+  return `users +${c.users.added} ~${c.users.updated} renamed ${c.users.renamed} disabled ${c.users.disabled} deleted ${c.users.deleted} unchanged ${c.users.unchanged}; `
+    + `groups +${c.groups.added} ~${c.groups.updated} -${c.groups.removed}; memberships +${c.memberships.added} -${c.memberships.removed}`;
+}
+
 /** Adds `b` into `a` (a run that syncs a primary and a secondary source reports one total). */
 export function addCounts(a: SyncCounts, b: SyncCounts): SyncCounts {
   for (const part of ['users', 'groups', 'memberships'] as const) {

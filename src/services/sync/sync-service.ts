@@ -6,7 +6,7 @@
 import { DIRECTORY_PIN_PURPOSE } from '../../security/pins.ts';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { addCounts, emptyCounts, type SyncCounts, type SyncIssue, type SyncMode } from '../../domain/sync/types.ts';
+import { addCounts, describeCounts, emptyCounts, type SyncCounts, type SyncIssue, type SyncMode } from '../../domain/sync/types.ts';
 import { SpoolError, describeError, isSpoolError } from '../../errors.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { nowIso, type ServiceDeps } from '../deps.ts';
@@ -231,7 +231,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
       if (renew) clearInterval(renew);
       const durationMs = Date.now() - t0;
       const c = totals;
-      const summary = `${status === 'succeeded' ? 'Finished' : status === 'stopped' ? 'Stopped' : 'Failed'} in ${(durationMs / 1000).toFixed(1)} s: users +${c.users.added} ~${c.users.updated} renamed ${c.users.renamed} disabled ${c.users.disabled} deleted ${c.users.deleted} unchanged ${c.users.unchanged}; groups +${c.groups.added} ~${c.groups.updated} -${c.groups.removed}; memberships +${c.memberships.added} -${c.memberships.removed}.`;
+      const summary = `${status === 'succeeded' ? 'Finished' : status === 'stopped' ? 'Stopped' : 'Failed'} in ${(durationMs / 1000).toFixed(1)} s: ${describeCounts(c)}.`;
       log({ level: status === 'succeeded' ? 'info' : 'error', message: summary });
       if (runId !== null) {
         try {
