@@ -252,6 +252,23 @@ for (const engine of testEngines()) {
       assert.equal((await b.get('/admin/users/999999')).statusCode, 404);
     });
 
+    test('log pages: the level filter is a floor (warnings and errors), as in the CLI and the API', async () => {
+      const b = browser(http);
+      await signInAdmin(b);
+      const runs = app.deps.repos.syncRuns;
+      const t = now.toISOString();
+      const id = await runs.start({ source: 'ldap', mode: 'full', trigger: 'manual', dryRun: false }, t);
+      await runs.log(id, [{ level: 'info', message: 'Added user "floor-info".' }, { level: 'warn', message: 'Skipped "floor-warn".' }, { level: 'error', message: 'Failed "floor-error".' }], t);
+      await runs.finish(id, { status: 'succeeded', finishedAt: t, durationMs: 10, stats: {}, error: null });
+      for (const url of [`/admin/options/sync/runs/${id}`, '/admin/logs?tab=sync']) {
+        const shown = async (level: string): Promise<string[]> => ((await b.get(`${url}${url.includes('?') ? '&' : '?'}level=${level}&q=floor-`)).body.match(/floor-(info|warn|error)/g) ?? []).sort();
+        assert.deepEqual(await shown('warn'), ['floor-error', 'floor-warn'], url);
+        assert.deepEqual(await shown('error'), ['floor-error'], url);
+        assert.deepEqual(await shown('info'), ['floor-error', 'floor-info', 'floor-warn'], url);
+        assert.match((await b.get(`${url}${url.includes('?') ? '&' : '?'}level=warn`)).body, /<option value="warn" selected>Warnings and errors<\/option>/);
+      }
+    });
+
     test('dashboard alerts: failed sync, delete protection, certificate expiry, idle SCIM token', async () => {
       const b = browser(http);
       await signInAdmin(b);

@@ -19,6 +19,14 @@ export interface SyncLogLine {
   at?: string;
 }
 
+/**
+ * The levels a filter shows: a floor, as in every log viewer ("warn" = warnings and errors); none for "info" or
+ * no filter. The CLI, the API and the console's log pages all filter this way.
+ */
+export function levelsFrom(level: string | undefined): string[] | undefined {
+  return level === 'error' ? ['error'] : level === 'warn' ? ['warn', 'error'] : undefined;
+}
+
 export function createSyncRunsRepo(db: Db) {
   return {
     async start(r: { source: string; mode: string; trigger: string; dryRun: boolean }, now: string): Promise<number> {

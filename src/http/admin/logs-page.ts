@@ -3,11 +3,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { html, type SafeHtml } from '../html/template.ts';
 import { createConsoleQueries } from './read-model.ts';
-import { breakable, intParam, qs, sendAdmin, statusBadge, strParam, when } from './ui.ts';
+import { levelsFrom } from '../../store/sync-runs-repo.ts';
+import { breakable, intParam, logLevelField, logLevelParam, qs, sendAdmin, statusBadge, strParam, when } from './ui.ts';
 
 type Query = Record<string, string | undefined>;
 const PAGE = 100;
-const LEVELS = ['info', 'warn', 'error'];
 
 /** Audit details are JSON; show them as "key: value" pairs (lists joined, nested counts flattened one level). */
 export function details(json: string): string {
@@ -35,9 +35,9 @@ export function registerLogsPage(app: FastifyInstance, spool: App): void {
     ).map(([t, l]) => html`<a href="/admin/logs?tab=${t}"${t === tab ? html` aria-current="page"` : ''}>${l}</a>`)}</nav>`;
     let body: SafeHtml;
     if (tab === 'sync') {
-      const level = LEVELS.includes(req.query.level ?? '') ? req.query.level : undefined;
+      const level = logLevelParam(req.query.level);
       const search = strParam(req.query.q).trim();
-      const [lines, runs] = await Promise.all([queries.syncLog({ level, search: search || undefined, limit: PAGE, beforeId: before }), repos.syncRuns.latest({ limit: 10 })]);
+      const [lines, runs] = await Promise.all([queries.syncLog({ levels: levelsFrom(level), search: search || undefined, limit: PAGE, beforeId: before }), repos.syncRuns.latest({ limit: 10 })]);
       const older = lines.length === PAGE ? lines[lines.length - 1]?.id : undefined;
       body = html`
 <h2>Recent sync runs</h2>
@@ -46,7 +46,7 @@ ${runs.map((r) => html`<tr><td><a href="/admin/options/sync/runs/${r.id}">#${r.i
 ${runs.length === 0 ? html`<tr><td colspan="5" class="muted">No sync has run yet.</td></tr>` : ''}</tbody></table></div>
 <h2>Sync log lines</h2>
 <form method="get" action="/admin/logs" class="toolbar" role="search"><input type="hidden" name="tab" value="sync">
-<div class="field"><label for="log-level">Level</label><select id="log-level" name="level"><option value="">All</option>${LEVELS.map((l) => html`<option value="${l}"${l === level ? html` selected` : ''}>${l}</option>`)}</select></div>
+${logLevelField('log-level', level)}
 <div class="field"><label for="log-q">Text</label><input id="log-q" name="q" type="search" value="${search}" placeholder="user, DN or message"></div>
 <div class="field"><button type="submit">Filter</button></div></form>
 <div class="table-wrap"><table class="data log"><thead><tr><th scope="col">When</th><th scope="col">Run</th><th scope="col">Level</th><th scope="col">Message</th><th scope="col">Entry</th></tr></thead><tbody>

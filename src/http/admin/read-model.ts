@@ -39,9 +39,9 @@ export function createConsoleQueries(db: Db) {
       return { requests: Number(r.requests), failures: Number(r.failures ?? 0), lastAt: last?.createdAt ?? null };
     },
     /** Sync log lines of all runs, newest first, filtered by level and text. */
-    async syncLog(opts: { level?: string | undefined; search?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<SyncLogLineView[]> {
+    async syncLog(opts: { levels?: readonly string[] | undefined; search?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<SyncLogLineView[]> {
       let q = db.selectFrom('syncLog').selectAll();
-      if (opts.level) q = q.where('level', '=', opts.level);
+      if (opts.levels) q = q.where('level', 'in', opts.levels);
       if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
       if (opts.search) q = q.where(logLineMatches(opts.search));
       return q.orderBy('id', 'desc').limit(opts.limit).execute();

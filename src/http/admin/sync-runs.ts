@@ -10,11 +10,11 @@ import { SpoolError } from '../../errors.ts';
 import { html } from '../html/template.ts';
 import { createConsoleQueries } from './read-model.ts';
 import { runSummary } from './sync-summary.ts';
-import { breakable, intParam, num, qs, sendAdmin, strParam, when } from './ui.ts';
+import { levelsFrom } from '../../store/sync-runs-repo.ts';
+import { breakable, intParam, logLevelField, logLevelParam, num, qs, sendAdmin, strParam, when } from './ui.ts';
 
 type Query = Record<string, string | undefined>;
 const PAGE = 500;
-const LEVELS = ['info', 'warn', 'error'];
 
 export function registerSyncRuns(app: FastifyInstance, spool: App): void {
   const queries = createConsoleQueries(spool.store.db);
@@ -29,10 +29,10 @@ export function registerSyncRuns(app: FastifyInstance, spool: App): void {
 
   app.get('/admin/options/sync/runs/:id', async (req: FastifyRequest<{ Params: { id: string }; Querystring: Query }>, reply) => {
     const run = await requireRun(req.params.id);
-    const level = LEVELS.includes(req.query.level ?? '') ? req.query.level : undefined;
+    const level = logLevelParam(req.query.level);
     const search = strParam(req.query.q).trim();
     const after = intParam(req.query.after, 0, 0, Number.MAX_SAFE_INTEGER) || undefined;
-    const [lines, counts] = await Promise.all([queries.runLines(run.id, { levels: level ? [level] : undefined, search: search || undefined, limit: PAGE, afterId: after }), queries.runLineCounts(run.id)]);
+    const [lines, counts] = await Promise.all([queries.runLines(run.id, { levels: levelsFrom(level), search: search || undefined, limit: PAGE, afterId: after }), queries.runLineCounts(run.id)]);
     const more = lines.length === PAGE ? lines[lines.length - 1]?.id : undefined;
     const body = html`
 <p><a href="/admin/options/sync">← User/Group Sync</a></p>
@@ -42,7 +42,7 @@ ${runSummary(run)}
 <p>${['error', 'warn', 'info'].map((l) => html`<span class="badge ${l === 'error' ? 'err' : l === 'warn' ? 'warn' : 'info'}">${num(counts[l] ?? 0)} ${l}</span> `)}
 <a href="/admin/options/sync/runs/${run.id}/log.txt${qs({ level, q: search })}" download>Download the log as text</a></p>
 <form method="get" action="/admin/options/sync/runs/${run.id}" class="toolbar" role="search">
-<div class="field"><label for="run-level">Level</label><select id="run-level" name="level"><option value="">All</option>${LEVELS.map((l) => html`<option value="${l}"${l === level ? html` selected` : ''}>${l}</option>`)}</select></div>
+${logLevelField('run-level', level)}
 <div class="field"><label for="run-q">Text</label><input id="run-q" name="q" type="search" value="${search}" placeholder="user, DN or message"></div>
 <div class="field"><button type="submit">Filter</button></div></form>
 <div class="table-wrap"><table class="data log" id="run-log"><thead><tr><th scope="col">Time</th><th scope="col">Level</th><th scope="col">Message</th><th scope="col">Entry</th></tr></thead><tbody>
@@ -55,13 +55,13 @@ ${more ? html`<p><a href="/admin/options/sync/runs/${run.id}${qs({ level, q: sea
 
   app.get('/admin/options/sync/runs/:id/log.txt', async (req: FastifyRequest<{ Params: { id: string }; Querystring: Query }>, reply) => {
     const run = await requireRun(req.params.id);
-    const level = LEVELS.includes(req.query.level ?? '') ? req.query.level : undefined;
+    const level = logLevelParam(req.query.level);
     const search = strParam(req.query.q).trim() || undefined;
     async function* lines(): AsyncGenerator<string> {
       yield `# Spool sync run #${run.id}: ${run.status}, started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.error ? ` (${run.error})` : ''}\n`;
       let after: number | undefined;
       for (;;) {
-        const part = await queries.runLines(run.id, { levels: level ? [level] : undefined, search, limit: 5000, afterId: after });
+        const part = await queries.runLines(run.id, { levels: levelsFrom(level), search, limit: 5000, afterId: after });
         if (part.length === 0) return;
         yield part.map((l) => `${l.createdAt}\t${l.level.toUpperCase()}\t${l.message}${l.entry ? `\t${l.entry}` : ''}\n`).join('');
         after = part[part.length - 1]?.id;

@@ -161,3 +161,12 @@ export function breakable(text: string): SafeHtml {
 
 const SOURCE_LABELS: Record<string, string> = { ldap: 'LDAP', scim: 'SCIM', internal: 'Internal' };
 export const sourceLabel = (source: string): string => SOURCE_LABELS[source] ?? source;
+
+/** A log level filter (a floor: see store/sync-runs-repo.ts levelsFrom); `level` is the query's value. */
+export function logLevelField(id: string, level: string | undefined): SafeHtml {
+  const choices = [['', 'All'], ['warn', 'Warnings and errors'], ['error', 'Errors']] as const;
+  return html`<div class="field"><label for="${id}">Level</label><select id="${id}" name="level">${choices.map(([v, l]) => html`<option value="${v}"${v === (level ?? '') ? raw(' selected') : ''}>${l}</option>`)}</select></div>`;
+}
+
+/** The query's level if it is one a log filter knows ("info" is every line, as no filter). */
+export const logLevelParam = (v: string | undefined): 'warn' | 'error' | undefined => (v === 'warn' || v === 'error' ? v : undefined);

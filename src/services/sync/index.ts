@@ -5,6 +5,7 @@
 import type { SourceName } from '../../domain/sync/types.ts';
 import { SpoolError } from '../../errors.ts';
 import type { SyncRunRow } from '../../store/schema.ts';
+import { levelsFrom } from '../../store/sync-runs-repo.ts';
 import { nowIso, type ServiceDeps } from '../deps.ts';
 import type { SettingsService } from '../settings-service.ts';
 import { createDirectoryAuth } from './directory-auth.ts';
@@ -63,8 +64,7 @@ export function createSyncService(deps: ServiceDeps, settings: SettingsService, 
     },
     async log(ref?: number, opts: { level?: 'info' | 'warn' | 'error' | undefined; limit?: number | undefined; afterId?: number | undefined; search?: string | undefined } = {}) {
       const run = await requireRun(ref);
-      // "--level warn" shows warnings and errors: levels are a floor, as in every log viewer.
-      const levels = opts.level === 'error' ? ['error'] : opts.level === 'warn' ? ['warn', 'error'] : undefined;
+      const levels = levelsFrom(opts.level);
       const limit = opts.limit ?? 1000;
       // One line more than asked for tells whether there are more (afterId = the last line's id pages on).
       const lines = await repos.syncRuns.lines(run.id, { limit: limit + 1, levels, afterId: opts.afterId, search: opts.search });
