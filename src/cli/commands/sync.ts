@@ -105,7 +105,7 @@ export function registerSyncCommands(program: Command): void {
     .action(async (run: string | undefined, o: { level?: string; search?: string; limit: string; json?: boolean }) => {
       if (o.level && !['info', 'warn', 'error'].includes(o.level)) throw new SpoolError('cli.usage', `--level must be info, warn or error, not "${o.level}".`);
       const id = run === undefined ? undefined : intOption('run', run.replace(/^#/, ''), 1, Number.MAX_SAFE_INTEGER);
-      const r = await withApp((app) => app.services.sync.log(id, { level: o.level === 'info' ? undefined : (o.level as 'warn' | 'error' | undefined), search: o.search, limit: intOption('limit', o.limit, 1, 100_000) }));
+      const r = await withApp((app) => app.services.sync.log(id, { level: o.level as 'info' | 'warn' | 'error' | undefined, search: o.search, limit: intOption('limit', o.limit, 1, 100_000) }));
       emit(o, r, () => [
         `Run #${r.run.id} (${r.run.mode}, ${r.run.status}, started ${r.run.startedAt}${r.run.durationMs === null ? '' : `, ${(r.run.durationMs / 1000).toFixed(1)} s`})${runCounts(r.run.stats)}`,
         ...r.lines.map((l) => `${l.createdAt.slice(11, 19)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`),

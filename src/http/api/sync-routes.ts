@@ -94,7 +94,7 @@ function syncApi(app: FastifyInstance, api: ApiRegistry, spool: App): void {
       lines: z.array(z.object({ id: z.number().int(), level: z.string(), message: z.string(), entry: z.string().nullable(), createdAt: z.string() })),
       more: z.boolean().describe('More lines match: ask again with afterId = the last line\'s id'),
     }),
-  }, ({ params, query }) => sync.log(params.id, { ...query, level: query.level === 'info' ? undefined : query.level }));
+  }, ({ params, query }) => sync.log(params.id, query));
 
   api.route(app, {
     method: 'GET', url: '/sync/status', tag: 'Sync', summary: 'Whether a sync is running (in any process), its live progress, and the last run',

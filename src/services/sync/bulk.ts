@@ -81,12 +81,8 @@ export async function insertMany(db: Db, engine: Engine, table: string, columns:
  * memberships 4.5 s. Arrays are sent as one text value per column and unnested by the server.
  */
 async function insertUnnest(db: Db, table: string, columns: readonly string[], rows: readonly unknown[][], opts: InsertOptions): Promise<Array<Record<string, unknown>>> {
-  const types = await columnTypes(db, table);
-  const casts = columns.map((c) => {
-    const t = types.get(c);
-    if (!t) throw new Error(`insertMany: ${table}.${c} is not a column`);
-    return `${t}[]`;
-  });
+  const typeOf = await columnTypes(db, table);
+  const casts = columns.map((c) => `${typeOf(c)}[]`);
   const text = `insert into ${q(table)} (${columns.map(q).join(',')}) select * from unnest(${casts.map((t, i) => `$${i + 1}::${t}`).join(', ')})`
     + `${opts.ignoreConflicts ? ' on conflict do nothing' : ''}${opts.returning ? ` returning ${opts.returning.map(q).join(',')}` : ''}`;
   const out: Array<Record<string, unknown>> = [];
@@ -104,7 +100,8 @@ const UNNEST_ROWS = 20_000;
 /** Column types by table (the schema is the migrations', the same in every Spool database of this version). */
 const typesByTable = new Map<string, Promise<Map<string, string>>>();
 
-function columnTypes(db: Db, table: string): Promise<Map<string, string>> {
+/** PostgreSQL: the type of each of `table`'s columns, by name (a name that is no column throws). */
+async function columnTypes(db: Db, table: string): Promise<(column: string) => string> {
   let types = typesByTable.get(table);
   if (!types) {
     types = db.executeQuery<{ name: string; type: string }>(CompiledQuery.raw(
@@ -113,7 +110,12 @@ function columnTypes(db: Db, table: string): Promise<Map<string, string>> {
     types.catch(() => typesByTable.delete(table));
     typesByTable.set(table, types);
   }
-  return types;
+  const byName = await types;
+  return (column) => {
+    const t = byName.get(column);
+    if (!t) throw new Error(`${table}.${column} is not a column`);
+    return t;
+  };
 }
 
 /** DELETE ... WHERE column IN (...) [AND extra = value], in chunks. */
@@ -180,12 +182,7 @@ export async function updateById(db: Db, engine: Engine, table: string, set: Rec
  * VALUES would otherwise infer them from the first row, and take an untyped NULL for text.
  */
 export async function updateManyById(db: Db, table: string, rows: ReadonlyArray<{ id: number; set: Record<string, unknown> }>, increment?: string): Promise<void> {
-  const types = await columnTypes(db, table);
-  const typeOf = (col: string): string => {
-    const t = types.get(col);
-    if (!t) throw new Error(`updateManyById: ${table}.${col} is not a column`);
-    return t;
-  };
+  const typeOf = await columnTypes(db, table);
   const byShape = new Map<string, Array<{ id: number; set: Record<string, unknown> }>>();
   for (const r of rows) {
     const key = Object.keys(r.set).join(',');
