@@ -94,9 +94,9 @@ async function seed(dataDir: string): Promise<void> {
       const ids = Array.from({ length: Math.min(1000, GROUPS - start + 1) }, (_, k) => start + k);
       await trx.insertInto('groups').values(ids.map((g) => ({ name: `Bench Group ${g}`, nameKey: `bench group ${g}`, source: 'scim', sourceName: 'scim', sourceId: String(g), attributes: '{}', createdAt: now, updatedAt: now }))).execute();
     }
-    const memberships: Array<{ groupId: number; userId: number; direct: number; createdAt: string }> = [];
-    for (let u = 1; u <= BIG_GROUP_MEMBERS; u++) memberships.push({ groupId: 1, userId: u, direct: 1, createdAt: now });
-    for (let g = 2; g <= GROUPS; g++) for (let k = 0; k < 25; k++) memberships.push({ groupId: g, userId: ((g * 7919 + k * 104_729) % USERS) + 1, direct: 1, createdAt: now });
+    const memberships: Array<{ groupId: number; userId: number; direct: number }> = [];
+    for (let u = 1; u <= BIG_GROUP_MEMBERS; u++) memberships.push({ groupId: 1, userId: u, direct: 1 });
+    for (let g = 2; g <= GROUPS; g++) for (let k = 0; k < 25; k++) memberships.push({ groupId: g, userId: ((g * 7919 + k * 104_729) % USERS) + 1, direct: 1 });
     for (let i = 0; i < memberships.length; i += 5000) {
       await trx.insertInto('memberships').values(memberships.slice(i, i + 5000)).onConflict((oc) => oc.columns(['groupId', 'userId']).doNothing()).execute();
     }

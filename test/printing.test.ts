@@ -122,7 +122,7 @@ for (const engine of testEngines()) {
       const id = await app.deps.repos.groups.insert({ name, source: 'internal' }, t);
       const ids: number[] = [];
       for (const m of members) ids.push((await app.deps.repos.users.findByUsername(m))?.id ?? (await app.services.users.add({ username: m }, ACTOR)).id);
-      await app.deps.repos.groups.addMembers(id, ids, t);
+      await app.deps.repos.groups.addMembers(id, ids);
       return id;
     }
     const balance = async (u: string): Promise<number> => (await app.services.users.show(u)).account?.balanceCents ?? NaN;

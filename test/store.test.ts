@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sql, type Kysely } from 'kysely';
 import { openStore } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrations/index.ts';
 import { createTestDatabase, openTestApp, testEngines, type TestApp } from './helpers/stores.ts';
 
 for (const engine of testEngines()) {
@@ -109,6 +111,42 @@ for (const engine of testEngines()) {
       assert.equal(await leases.acquire('sync', 'b', '2026-01-01T00:05:01Z', '2026-01-01T00:10:00Z'), true, 'expired lease taken over');
       await leases.release('sync', 'b');
       assert.equal(await leases.holder('sync', '2026-01-01T00:06:00Z'), undefined);
+    });
+
+    test('migration 004 keeps every membership while it drops created_at (and on SQLite the rowid)', async () => {
+      const db = await createTestDatabase(engine);
+      const s = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, migrate: false });
+      try {
+        const raw = s.db as unknown as Kysely<unknown>;
+        await migrateToLatest(raw, engine, '003-group-sync-key');
+        const now = '2026-01-01T00:00:00.000Z';
+        await sql`insert into groups (name, name_key, source, attributes, created_at, updated_at) values ('g1', 'g1', 'internal', '{}', ${now}, ${now}), ('g2', 'g2', 'internal', '{}', ${now}, ${now})`.execute(raw);
+        for (const u of ['u1', 'u2', 'u3']) await sql`insert into users (username, full_name, other_emails, source, attributes, created_at, updated_at) values (${u}, '', '[]', 'internal', '{}', ${now}, ${now})`.execute(raw);
+        await sql`insert into memberships (group_id, user_id, direct, created_at) values (1, 1, 1, ${now}), (1, 2, 0, ${now}), (2, 3, 1, ${now})`.execute(raw);
+        assert.deepEqual(await migrateToLatest(raw, engine), ['004-slim-memberships']);
+        const rows = await sql<{ groupId: number; userId: number; direct: number }>`select group_id, user_id, direct from memberships order by group_id, user_id`.execute(s.db);
+        assert.deepEqual(rows.rows.map((r) => [r.groupId, r.userId, r.direct]), [[1, 1, 1], [1, 2, 0], [2, 3, 1]]);
+        const cols = engine === 'sqlite'
+          ? await sql<{ name: string }>`select name from pragma_table_info('memberships')`.execute(raw)
+          : await sql<{ name: string }>`select column_name as name from information_schema.columns where table_name = 'memberships'`.execute(raw);
+        assert.deepEqual(cols.rows.map((c) => c.name).sort(), ['direct', 'group_id', 'user_id']);
+        if (engine === 'sqlite') {
+          const def = await sql<{ sql: string }>`select sql from sqlite_master where name = 'memberships'`.execute(raw);
+          assert.match(def.rows[0]!.sql, /without rowid/i);
+        }
+        // Still the same constraints: unique pairs, cascades with their user, the user index in place.
+        await assert.rejects(sql`insert into memberships (group_id, user_id, direct) values (1, 1, 1)`.execute(raw));
+        await sql`delete from users where id = 3`.execute(raw);
+        assert.equal((await sql<{ n: number }>`select count(*) as n from memberships`.execute(raw)).rows[0]!.n, 2);
+        const idx = engine === 'sqlite'
+          ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'memberships' and name = 'memberships_user_idx'`.execute(raw)
+          : await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'memberships' and indexname = 'memberships_user_idx'`.execute(raw);
+        assert.equal(idx.rows.length, 1);
+        assert.deepEqual(await migrateToLatest(raw, engine), []);
+      } finally {
+        await s.close();
+        await db.drop();
+      }
     });
 
     test('migrations are idempotent and safe when two nodes start at once', async () => {

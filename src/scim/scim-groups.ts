@@ -48,7 +48,7 @@ export function createScimGroups(clock: () => Date, transact: RunInTransaction) 
   /** `add` must name visible users (see resolveMembers / addVisibleMembers). */
   async function applyMembers(trx: Db, repos: Repositories, group: { id: number; hasPolicy: boolean }, plan: { add: number[]; remove: number[] }, settings: ScimSettings, now: string) {
     const removed = plan.remove.length ? await removeMembers(trx, group.id, plan.remove) : 0;
-    const added = plan.add.length ? await addMembers(trx, group.id, plan.add, now) : [];
+    const added = plan.add.length ? await addMembers(trx, group.id, plan.add) : [];
     if (added.length > 0 && group.hasPolicy) {
       await topUpInitialAccounts(trx, repos, added, { balanceCents: settings.initialCreditCents, restricted: settings.initialRestricted }, now);
     }
@@ -68,7 +68,7 @@ export function createScimGroups(clock: () => Date, transact: RunInTransaction) 
   async function patchMembers(trx: Db, repos: Repositories, group: { id: number; hasPolicy: boolean }, plan: { add: string[]; remove: string[] }, settings: ScimSettings, now: string) {
     const removed = plan.remove.length ? await removeMembers(trx, group.id, plan.remove.flatMap((m) => idValue(m) ?? [])) : 0;
     const wanted = [...new Set(plan.add.map((m) => idValue(m) ?? -1))];
-    const added = wanted.length && !wanted.includes(-1) ? await addVisibleMembers(trx, group.id, wanted, now) : [];
+    const added = wanted.length && !wanted.includes(-1) ? await addVisibleMembers(trx, group.id, wanted) : [];
     if (added.length < wanted.length) await resolveMembers(trx, plan.add); // throws 400 naming the unknown ids
     if (added.length > 0 && group.hasPolicy) {
       await topUpInitialAccounts(trx, repos, added, { balanceCents: settings.initialCreditCents, restricted: settings.initialRestricted }, now);

@@ -175,22 +175,22 @@ export async function insertScimUser(db: Db, engine: Engine, row: NewScimUser): 
  * Adds the visible users among `userIds` to the group in one statement per chunk (validating and inserting
  * at once); returns the ids that were not members before. One row written per new member.
  */
-export async function addVisibleMembers(db: Db, groupId: number, userIds: readonly number[], now: string): Promise<number[]> {
+export async function addVisibleMembers(db: Db, groupId: number, userIds: readonly number[]): Promise<number[]> {
   const added: number[] = [];
   for (const part of chunks(userIds, 5000)) {
-    const r = await sql<{ userId: number }>`INSERT INTO memberships (group_id, user_id, direct, created_at) SELECT ${groupId}, users.id, 1, ${now} FROM users WHERE users.id IN (${sql.join(part)}) AND ${VISIBLE} ON CONFLICT (group_id, user_id) DO NOTHING RETURNING user_id AS "userId"`.execute(db);
+    const r = await sql<{ userId: number }>`INSERT INTO memberships (group_id, user_id, direct) SELECT ${groupId}, users.id, 1 FROM users WHERE users.id IN (${sql.join(part)}) AND ${VISIBLE} ON CONFLICT (group_id, user_id) DO NOTHING RETURNING user_id AS "userId"`.execute(db);
     for (const row of r.rows) added.push(row.userId);
   }
   return added;
 }
 
 /** Adds memberships; returns the ids that were not members before (one row written per new member). */
-export async function addMembers(db: Db, groupId: number, userIds: readonly number[], now: string): Promise<number[]> {
+export async function addMembers(db: Db, groupId: number, userIds: readonly number[]): Promise<number[]> {
   const added: number[] = [];
   for (const part of chunks(userIds, 5000)) {
     const rows = await db
       .insertInto('memberships')
-      .values(part.map((userId) => ({ groupId, userId, direct: 1, createdAt: now })))
+      .values(part.map((userId) => ({ groupId, userId, direct: 1 })))
       .onConflict((oc) => oc.columns(['groupId', 'userId']).doNothing())
       .returning('userId')
       .execute();

@@ -67,12 +67,12 @@ export function createGroupsRepo(db: Db) {
         .execute();
       return rows.map((r) => ({ ...r, direct: r.direct === 1 }));
     },
-    async addMembers(groupId: number, userIds: readonly number[], now: string, direct = true): Promise<void> {
+    async addMembers(groupId: number, userIds: readonly number[], direct = true): Promise<void> {
       await forgetSyncKey(db, groupId);
       for (const part of chunks(userIds, 5000)) {
         await db
           .insertInto('memberships')
-          .values(part.map((userId) => ({ groupId, userId, direct: direct ? 1 : 0, createdAt: now })))
+          .values(part.map((userId) => ({ groupId, userId, direct: direct ? 1 : 0 })))
           .onConflict((oc) => oc.columns(['groupId', 'userId']).doNothing())
           .execute();
       }

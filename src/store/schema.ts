@@ -66,7 +66,6 @@ export interface MembershipsTable {
   groupId: number;
   userId: number;
   direct: Bool; // 1 = direct member in the source, 0 = via a nested group
-  createdAt: Timestamp;
 }
 
 export interface AccountsTable {

@@ -185,7 +185,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     const rows = adds;
     pending = [];
     adds = [];
-    if (rows.length) await insertMany(trx, engine, 'memberships', ['group_id', 'user_id', 'direct', 'created_at'], rows, { ignoreConflicts: true });
+    if (rows.length) await insertMany(trx, engine, 'memberships', ['group_id', 'user_id', 'direct'], rows, { ignoreConflicts: true });
     for (const j of jobs) await j(trx);
     progress(pendingSize);
     pendingSize = 0;
@@ -199,7 +199,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     m.add.forEach((u, k) => {
       const id = uid(u);
       if (id === undefined) return;
-      adds.push([g, id, m.addDirect[k] ?? 1, now]);
+      adds.push([g, id, m.addDirect[k] ?? 1]);
       if (bulk && engine === 'sqlite') {
         written.users.add(id);
         written.groups.add(g);

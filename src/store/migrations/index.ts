@@ -9,16 +9,18 @@ import { migrationContext, type Engine } from './context.ts';
 import * as m001 from './001-initial.ts';
 import * as m002 from './002-sync-digest.ts';
 import * as m003 from './003-group-sync-key.ts';
+import * as m004 from './004-slim-memberships.ts';
 
 type Step = { up: (db: Kysely<unknown>, ctx: ReturnType<typeof migrationContext>) => Promise<void> };
-const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest', m002], ['003-group-sync-key', m003]];
+const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest', m002], ['003-group-sync-key', m003], ['004-slim-memberships', m004]];
 
-export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<string[]> {
+/** Applies every pending migration; `upTo` stops after the one of that name (tests of a migration's upgrade path). */
+export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, upTo?: string): Promise<string[]> {
   const ctx = migrationContext(engine);
   const migrations: Record<string, Migration> = {};
   for (const [name, step] of steps) migrations[name] = { up: (d) => step.up(d, ctx) };
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   if (error) {
     throw new SpoolError('store.migration_failed', `Database migration failed: ${String((error as Error).message ?? error)}`, {
       hint: 'The database was left at the last good migration. Check the log, fix the cause and start Spool again.',
