@@ -4,6 +4,7 @@
  * (memberships insert with ON CONFLICT DO NOTHING, updates set absolute values), so a sync interrupted between
  * batches leaves a consistent store and the next sync completes the work.
  */
+import { writeSync } from 'node:fs';
 import { sql } from 'kysely';
 import { SpoolError } from '../../errors.ts';
 import { initialAccountFor, type GroupAccountPolicy, type InitialAccount } from '../../domain/groups.ts';
@@ -79,6 +80,9 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     await sql`update groups set sync_key = null where source = 'ldap' and coalesce(source_name, 'primary') = ${ctx.sourceName} and sync_key is not null`.execute(db);
   }
 
+  // SPOOL_SYNC_DEBUG=1: the time of each step on stderr, for tuning big syncs.
+  const step = stepTimer();
+
   // 1. Groups first: memberships need their ids.
   const groupId = new Map<number, number>();
   for (const part of chunks(plan.groupAdds, batch)) {
@@ -113,6 +117,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(plan.groupUpdates.length);
   }
 
+  step('groups');
   // 2. Existing users: updates (renames through temporary names), then users missing from the source.
   for (const part of chunks(plan.userUpdates, batch)) {
     const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
@@ -132,8 +137,10 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(part.length);
   }
 
+  step('user updates');
   // 3. New users with their accounts, initial credit decided by the groups they join.
-  const userId = new Map<number, number>();
+  /** Store id of each new user, at -ref - 1 (refs of new users run -1, -2, ...). */
+  const userId: number[] = [];
   const policies = new Map<number, GroupAccountPolicy>();
   for (const g of ctx.storeGroups) {
     if (g.initialCreditCents !== null || g.initialRestricted !== null) policies.set(g.id, { initialCreditCents: g.initialCreditCents, initialRestricted: g.initialRestricted });
@@ -160,7 +167,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
       const credits: unknown[][] = [];
       for (const a of part) {
         const id = ids.get(a.user.username)!;
-        userId.set(a.ref, id);
+        userId[-a.ref - 1] = id;
         const init = initialAccountFor(policiesOf.get(a.ref) ?? [], ctx.defaults);
         accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
         if (init.balanceCents !== 0) credits.push([id, init.balanceCents, init.balanceCents, 'Initial credit', ctx.actor, now]);
@@ -172,11 +179,12 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(part.length);
   }
 
+  step('new users');
   // 4. Memberships, about ten user batches' worth (250,000 by default) per transaction, or all in one when they
   // are loaded in bulk (bulkLoadMemberships), written at the same pace. Added pairs of all groups go into one
   // insertMany per write (full-size statements instead of a short one per group).
   const gid = (ref: number): number | undefined => (ref > 0 ? ref : groupId.get(ref));
-  const uid = (ref: number): number | undefined => (ref > 0 ? ref : userId.get(ref));
+  const uid = (ref: number): number | undefined => (ref > 0 ? ref : userId[-ref - 1]);
   let pending: Array<(trx: Db) => Promise<void>> = [];
   let adds: unknown[][] = [];
   let pendingSize = 0;
@@ -191,20 +199,19 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     pendingSize = 0;
   };
   const bulk = (engine === 'postgres' || ctx.exclusiveConnection === true) && await bulkLoadable(db, plan.memberships.reduce((a, m) => a + m.add.length, 0), ctx.bulkMemberships ?? BULK_MEMBERSHIPS);
-  const written = { users: new Set<number>(), groups: new Set<number>() };
+  const written = { users: new DistinctIds(), groups: new DistinctIds() };
   /** Queues the changes of one group; `full` is called when a transaction's worth is queued. */
   const queue = async (m: SyncPlan['memberships'][number], full: () => Promise<void>): Promise<void> => {
     const g = gid(m.group);
     if (g === undefined) return;
-    m.add.forEach((u, k) => {
-      const id = uid(u);
-      if (id === undefined) return;
+    const track = bulk && engine === 'sqlite';
+    if (track && m.add.length) written.groups.add(g);
+    for (let k = 0; k < m.add.length; k++) {
+      const id = uid(m.add[k]!);
+      if (id === undefined) continue;
       adds.push([g, id, m.addDirect[k] ?? 1]);
-      if (bulk && engine === 'sqlite') {
-        written.users.add(id);
-        written.groups.add(g);
-      }
-    });
+      if (track) written.users.add(id);
+    }
     if (m.remove.length) pending.push((trx) => deleteWhereIn(trx, engine, 'memberships', 'user_id', m.remove, { column: 'group_id', value: g }));
     for (const d of [0, 1]) {
       const ids = m.setDirect.filter(([, v]) => v === d).map(([id]) => id);
@@ -225,6 +232,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     if (pending.length || adds.length) await tx(db, write);
   }
 
+  step('memberships');
   // 5. Deletions last: users missing for longer than the grace period, and groups gone from the directory.
   for (const part of chunks(plan.userDeletes, 10_000)) {
     await tx(db, (trx) => deleteWhereIn(trx, engine, 'users', 'id', part.map((d) => d.id)));
@@ -237,6 +245,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     progress(plan.groupRemoves.length);
   }
 
+  step('deletions');
   // 6. Group entry keys, once every membership is in (migration 003): a sync interrupted before this point leaves
   // the old keys, which no longer match, so the next sync compares memberships in full.
   const keys = plan.groupKeys.flatMap(([ref, key]): Array<[number, number | null]> => {
@@ -244,7 +253,37 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
     return id === undefined ? [] : [[id, key]];
   });
   for (const part of chunks(keys, 10_000)) await tx(db, (trx) => setColumnById(trx, engine, 'groups', 'sync_key', part, 'bigint'));
+  step('group keys');
   capped.flush();
+}
+
+function stepTimer(): (label: string) => void {
+  if (!process.env.SPOOL_SYNC_DEBUG) return () => {};
+  let last = performance.now();
+  return (label) => {
+    const now = performance.now();
+    // Written at once (a worker's process.stderr goes through the main thread): lines stay in time order with strace's.
+    writeSync(2, `[sync apply] ${label}: ${((now - last) / 1000).toFixed(2)} s (${new Date().toISOString().slice(11, 23)})\n`);
+    last = now;
+  };
+}
+
+/** Distinct ids (positive integers) in the order first added: a first sync adds 600,000, and Set.add cost 50-100 ms of that. */
+class DistinctIds {
+  private seen = new Uint8Array(1024);
+  readonly list: number[] = [];
+
+  add(id: number): void {
+    if (id >= this.seen.length) {
+      const grown = new Uint8Array(Math.max(id + 1, this.seen.length * 2));
+      grown.set(this.seen);
+      this.seen = grown;
+    }
+    if (this.seen[id] === 0) {
+      this.seen[id] = 1;
+      this.list.push(id);
+    }
+  }
 }
 
 /** Memberships a store loads in bulk (bulkLoadMemberships): at least this many, into a table holding at most a quarter as many. */
@@ -275,7 +314,7 @@ const conflict = (): SpoolError => new SpoolError('sync.conflict', 'Users or gro
  * row in one join and fails the whole load if a user or group went away meanwhile. Until the transaction ends,
  * other connections wait to read memberships (a first sync's few seconds).
  */
-async function bulkLoadMemberships(db: Db, engine: Engine, written: { users: Set<number>; groups: Set<number> }, load: (trx: Db) => Promise<void>): Promise<void> {
+async function bulkLoadMemberships(db: Db, engine: Engine, written: { users: DistinctIds; groups: DistinctIds }, load: (trx: Db) => Promise<void>): Promise<void> {
   // The user index as migration 001 creates it, built once the rows are in.
   const loadReindexed = async (trx: Db): Promise<void> => {
     await sql`drop index if exists memberships_user_idx`.execute(trx);
@@ -302,8 +341,8 @@ async function bulkLoadMemberships(db: Db, engine: Engine, written: { users: Set
     await tx(db, async (trx) => {
       await loadReindexed(trx);
       const missing = await sql<{ n: number }>`select
-        (select count(*) from json_each(${JSON.stringify([...written.users])}) where value not in (select id from users))
-        + (select count(*) from json_each(${JSON.stringify([...written.groups])}) where value not in (select id from groups)) as n`.execute(trx);
+        (select count(*) from json_each(${JSON.stringify(written.users.list)}) where value not in (select id from users))
+        + (select count(*) from json_each(${JSON.stringify(written.groups.list)}) where value not in (select id from groups)) as n`.execute(trx);
       if (Number(missing.rows[0]?.n ?? 0) > 0) throw conflict();
     });
   } finally {
