@@ -124,6 +124,7 @@ export function runSourceInWorker(
     const settle = (fn: () => void): void => {
       if (settled) return;
       settled = true;
+      unset(); // a worker that failed before it was online
       fn();
     };
     worker.on('message', (m: SyncWorkerMessage) => {
