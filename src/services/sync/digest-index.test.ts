@@ -16,6 +16,10 @@ test('DigestIndex: each digest yields its id once; duplicates refused; untaken i
   assert.equal(ix.take(big), 1, 'found past a taken slot');
   assert.equal(ix.take(123), undefined);
   assert.deepEqual(ix.untaken(), [3]);
+  assert.equal(ix.hasUntaken(), true);
+  ix.take(7);
+  assert.equal(ix.hasUntaken(), false);
+  assert.equal(new DigestIndex(0).hasUntaken(), false, 'an empty index (a first sync)');
 });
 
 test('DigestIndex: 100,000 random digests', () => {

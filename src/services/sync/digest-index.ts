@@ -66,6 +66,12 @@ export class DigestIndex {
     return id;
   }
 
+  /** True while some id is not taken yet: the first one found ends the scan (no array of them is built). */
+  hasUntaken(): boolean {
+    for (let i = 0; i < this.ids.length; i++) if (this.ids[i]! > 0) return true;
+    return false;
+  }
+
   /** Store ids never taken. */
   untaken(): number[] {
     const out: number[] = [];

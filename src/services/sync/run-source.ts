@@ -100,12 +100,11 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
     const storedGroups = {
       keys: new Map(ownGroups.flatMap((g) => (g.sourceId && g.key !== null && g.key !== undefined ? [[g.sourceId, g.key] as const] : []))),
       count: ownGroups.length,
-      usersUnchanged: () => own.byDigest.untaken().length === 0,
+      usersUnchanged: () => !own.byDigest.hasUntaken(),
     };
     // With no stored digest to find (a first sync), entries are decoded whole at once: decoding their names first,
     // to look for a row that cannot be there, cost a first sync of 100,000 users about 0.2 s.
-    const anyStored = own.byDigest.untaken().length > 0;
-    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow: anyStored ? sameRow : undefined, storedGroups, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o) });
+    const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow: own.byDigest.hasUntaken() ? sameRow : undefined, storedGroups, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o) });
     o.onPhase('loading changed users');
     const rest = own.undigested.concat(own.byDigest.untaken());
     // Other sources' users matter only to entries read whole (their names may be taken); when every entry was
