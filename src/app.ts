@@ -23,6 +23,11 @@ export interface AppOptions {
   clock?: () => Date;
   /** SQLite: see OpenStoreOptions.checkpointOnClose (the CLI passes false). */
   checkpointOnClose?: boolean;
+  /**
+   * This thread only waits while a sync runs in its worker (the CLI), so the sync may give it work: a big first
+   * sync's WAL checkpoint (services/sync/sync-service.ts). A server's thread answers requests meanwhile.
+   */
+  idleDuringSync?: boolean;
 }
 
 export async function createApp(options: AppOptions) {
@@ -39,7 +44,7 @@ export async function createApp(options: AppOptions) {
     scim: createScimService(deps, settings, config),
     printing: createPrintingService(deps),
     quota: createQuotaService(deps),
-    sync: createSyncService(deps, settings, config),
+    sync: createSyncService(deps, settings, config, { checkpointsHere: options.idleDuringSync === true }),
     audit: {
       list: (q: { limit: number; beforeId?: number | undefined; action?: string | undefined }) => deps.repos.audit.list(q),
     },

@@ -17,7 +17,7 @@ export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   };
   t('modules loaded');
   // No WAL checkpoint when the command ends: see OpenStoreOptions.checkpointOnClose.
-  const app = await createApp({ config, log, checkpointOnClose: false });
+  const app = await createApp({ config, log, checkpointOnClose: false, idleDuringSync: true });
   t('app ready');
   try {
     return await fn(app);

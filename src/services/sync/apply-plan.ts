@@ -34,6 +34,13 @@ export interface ApplyContext {
    * needs it: it switches foreign keys off on the connection around its transaction.
    */
   exclusiveConnection?: boolean;
+  /**
+   * Called once many new users (checkpointAfterUsers, default 10,000) are committed, before the memberships are
+   * written: this sync will not write those pages again, so another connection may checkpoint them meanwhile
+   * (sync-service.ts).
+   */
+  onUsersWritten?: (() => void) | undefined;
+  checkpointAfterUsers?: number | undefined;
 }
 
 /** Per-kind cap on detail lines in the sync log; the rest is summarised. */
@@ -180,6 +187,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   }
 
   step('new users');
+  if (plan.userAdds.length >= (ctx.checkpointAfterUsers ?? 10_000)) ctx.onUsersWritten?.();
   // 4. Memberships, about ten user batches' worth (250,000 by default) per transaction, or all in one when they
   // are loaded in bulk (bulkLoadMemberships), written at the same pace. Added pairs of all groups go into one
   // insertMany per write (full-size statements instead of a short one per group).

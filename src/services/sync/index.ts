@@ -42,9 +42,12 @@ export function toRunView(r: SyncRunRow): SyncRunView {
   return { id: r.id, source: r.source, mode: r.mode, trigger: r.trigger, dryRun: r.dryRun === 1, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, durationMs: r.durationMs, stats, error: r.error };
 }
 
-/** `storeLocation` (the app config's database URL and data dir) lets big syncs run in a worker thread. */
-export function createSyncService(deps: ServiceDeps, settings: SettingsService, storeLocation?: StoreLocation) {
-  const runner = createSyncRunner(deps, settings, storeLocation);
+/**
+ * `storeLocation` (the app config's database URL and data dir) lets big syncs run in a worker thread;
+ * `checkpointsHere` lets that worker's sync give this thread SQLite checkpoints to do (AppOptions.idleDuringSync).
+ */
+export function createSyncService(deps: ServiceDeps, settings: SettingsService, storeLocation?: StoreLocation, options: { checkpointsHere?: boolean } = {}) {
+  const runner = createSyncRunner(deps, settings, storeLocation, options);
   const auth = createDirectoryAuth(deps, settings);
   const { repos } = deps;
 

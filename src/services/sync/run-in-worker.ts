@@ -42,6 +42,7 @@ export type SyncWorkerCommand = { type: 'store'; store: PreloadedStore | null };
 export type SyncWorkerMessage =
   | { type: 'phase'; phase: string; extra: PhaseExtra }
   | { type: 'log'; lines: SyncLogLine[] }
+  | { type: 'users-written' }
   | { type: 'done'; result: SourceRunResult }
   | { type: 'error'; error: { code: string; message: string; hint?: string | undefined; status: number; details?: Record<string, unknown> | undefined } };
 
@@ -83,7 +84,7 @@ const INITIAL_OLD_GENERATION_MB = Number(process.env.SPOOL_SYNC_INITIAL_OLD_MB) 
  * the caller then runs the pass in this thread.
  */
 export function runSourceInWorker(
-  input: Omit<SyncWorkerInput, 'preload'>, knownUsers: number, hooks: { log: (l: SyncLogLine) => void; onPhase: (phase: string, extra?: PhaseExtra) => void },
+  input: Omit<SyncWorkerInput, 'preload'>, knownUsers: number, hooks: { log: (l: SyncLogLine) => void; onPhase: (phase: string, extra?: PhaseExtra) => void; onUsersWritten?: (() => void) | undefined },
   preload?: () => Promise<PreloadedStore>,
 ): Promise<SourceRunResult | null> {
   return new Promise((resolve, reject) => {
@@ -130,6 +131,7 @@ export function runSourceInWorker(
     worker.on('message', (m: SyncWorkerMessage) => {
       heard = true;
       if (m.type === 'phase') hooks.onPhase(m.phase, m.extra);
+      else if (m.type === 'users-written') hooks.onUsersWritten?.();
       else if (m.type === 'log') for (const l of m.lines) hooks.log(l);
       else if (m.type === 'done') settle(() => resolve(m.result));
       else settle(() => reject(new SpoolError(m.error.code, m.error.message, { hint: m.error.hint, status: m.error.status as ErrorStatus, details: m.error.details })));

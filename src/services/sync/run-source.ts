@@ -36,6 +36,8 @@ export interface SourceRunOptions {
   exclusiveConnection?: boolean | undefined;
   /** Full syncs in the worker: own digests, loaded by the main thread meanwhile (null: load them here). */
   preloaded?: Promise<PreloadedStore | null> | undefined;
+  /** See ApplyContext.onUsersWritten. */
+  onUsersWritten?: (() => void) | undefined;
   log: (l: SyncLogLine) => void;
   onPhase: (phase: string, extra?: Partial<{ usersRead: number; groupsRead: number; applied: number; toApply: number }>) => void;
 }
@@ -189,6 +191,8 @@ export async function runSource(src: LdapSource, o: SourceRunOptions): Promise<S
       // Users per transaction; smaller batches make a long first sync visibly progress (and tests interruptible).
       batchSize: Number(process.env.SPOOL_SYNC_BATCH) || undefined,
       exclusiveConnection: o.exclusiveConnection,
+      onUsersWritten: o.onUsersWritten,
+      checkpointAfterUsers: Number(process.env.SPOOL_SYNC_CHECKPOINT_USERS) || undefined,
       onProgress: (done, total) => o.onPhase('applying', { applied: done, toApply: total }),
     });
   }

@@ -5,6 +5,7 @@
  */
 import { DIRECTORY_PIN_PURPOSE } from '../../security/pins.ts';
 import os from 'node:os';
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { addCounts, describeCounts, emptyCounts, type SyncCounts, type SyncIssue, type SyncMode } from '../../domain/sync/types.ts';
 import { SpoolError, describeError, isSpoolError } from '../../errors.ts';
@@ -86,7 +87,7 @@ function mergeChanges(a: PlannedChanges | undefined, b: PlannedChanges): Planned
   return a;
 }
 
-export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, storeLocation?: StoreLocation) {
+export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, storeLocation?: StoreLocation, options: { checkpointsHere?: boolean } = {}) {
   const { repos } = deps;
   let current: SyncProgress | null = null;
   let lastPersist = 0;
@@ -121,6 +122,25 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
     const n = Number(r.n);
     return env === 'on' || n === 0 || n >= WORKER_MIN_USERS ? n : null;
   }
+
+  /**
+   * SQLite, with a thread that only waits for the worker (options.checkpointsHere): once a first sync's new users are
+   * committed, their pages (the users table, seven indexes, the accounts: about 60 MB of WAL at 100,000 users) are
+   * copied into the database file here, on the other core, while the worker writes the memberships. The worker's own
+   * automatic checkpoint, at the memberships' commit, then copies only the pages written since. A PASSIVE checkpoint
+   * waits for nobody and stops short of frames it cannot copy yet. Bench first sync, three alternating pairs: the
+   * memberships step 0.88-0.90 s against 1.04-1.07 s, the checkpoint here 0.28-0.35 s. Best effort: on failure the
+   * worker's checkpoint copies everything, as before.
+   */
+  let checkpointing: Promise<unknown> = Promise.resolve();
+  const onUsersWritten = options.checkpointsHere && deps.store.engine === 'sqlite'
+    ? (): void => {
+      const t = Date.now();
+      checkpointing = sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(PASSIVE)`.execute(deps.store.db).then((r) => {
+        if (process.env.SPOOL_SYNC_DEBUG) process.stderr.write(`[sync] checkpoint of ${r.rows[0]?.checkpointed} of ${r.rows[0]?.log} WAL pages in ${Date.now() - t} ms\n`);
+      }, () => undefined);
+    }
+    : undefined;
 
   async function persistProgress(p: SyncProgress, force = false): Promise<void> {
     if (p.runId === null || (!force && Date.now() - lastPersist < 2000)) return;
@@ -203,7 +223,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
           const base = { now: deps.clock(), actor, mode: requested, dryRun, allowMassDelete: Boolean(opts.allowMassDelete), cursor: previous[src.name], defaults, pinKey };
           const known = await useWorker(requested);
           const viaWorker = known !== null && storeLocation
-            ? await runSourceInWorker({ store: storeLocation, settings: snapshot, source: src.name, options: { ...base, now: base.now.toISOString() } }, known, { log, onPhase },
+            ? await runSourceInWorker({ store: storeLocation, settings: snapshot, source: src.name, options: { ...base, now: base.now.toISOString() } }, known, { log, onPhase, onUsersWritten },
               () => preloadStore(deps.store.db, deps.store.engine, src.name))
             : null;
           r = viaWorker ?? await runSource(src, { ...base, db: deps.store.db, engine: deps.store.engine, settings: snapshot, log, onPhase });
@@ -228,6 +248,7 @@ export function createSyncRunner(deps: ServiceDeps, settings: SettingsService, s
         await flushLog();
       }
     } finally {
+      await checkpointing; // done before the caller may close the store
       if (renew) clearInterval(renew);
       const durationMs = Date.now() - t0;
       const c = totals;

@@ -30,7 +30,7 @@ async function main(input: SyncWorkerInput): Promise<void> {
     const o = input.options;
     const result = await runSource(src, {
       db: store.db, engine: store.engine, now: new Date(o.now), actor: o.actor, mode: o.mode, dryRun: o.dryRun, allowMassDelete: o.allowMassDelete,
-      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true, preloaded,
+      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true, preloaded, onUsersWritten: () => post({ type: 'users-written' }),
       log: (l) => {
         // Stamped here: the main thread writes the lines in batches (the clock is the worker's own: o.now is the run's start).
         lines.push({ ...l, at: new Date().toISOString() });
