@@ -11,12 +11,11 @@ import { entryKey, sameRecordOf } from '../../domain/sync/fingerprint.ts';
 import { mapDirectoryUser, mapIdentity, type DirectoryUserInput } from '../../domain/sync/map-user.ts';
 import type { SourceSnapshot, SourceUser, SyncIssue } from '../../domain/sync/types.ts';
 import { describeError } from '../../errors.ts';
-import { ExactDnIndex } from './dn-index.ts';
 import { dnKey, keyWithin } from './dn-key.ts';
 import { userKeying } from './entry-keys.ts';
 import { finishSnapshot } from './finish-snapshot.ts';
 import { andFilter, isDn, laterChange, wrap } from './filters.ts';
-import { readGroupEntries } from './read-groups.ts';
+import { readGroupPass, type GroupKeying, type GroupPassResult, type GroupPassUsers } from './read-groups.ts';
 import type { LdapSource } from './ldap-source.ts';
 import { userFieldMap } from './ldap-source.ts';
 
@@ -71,6 +70,11 @@ export interface ReadOptions {
    * unchanged. Asked only for the candidates the directory returns (usually none).
    */
   knownGroupStamps?: ((sourceIds: string[]) => Promise<ReadonlyMap<string, string>>) | undefined;
+  /**
+   * Full syncs: runs the group pass somewhere else (another thread, with a connection of its own) instead of here;
+   * readRaw then returns once the users are read, with RawDirectory.groupsLater.
+   */
+  groupPass?: ((users: GroupPassUsers, keying: GroupKeying | undefined) => Promise<GroupPassResult>) | undefined;
 }
 
 /** A group as read: user members by index, everything else as DN keys (nested groups, or users not read). */
@@ -100,6 +104,8 @@ export interface RawDirectory {
   importFilteredByServer: boolean;
   /** Every user and group entry as the last full sync left it: members were not resolved (GroupKeying). */
   membersSame: boolean;
+  /** ReadOptions.groupPass: the group pass, still running elsewhere (see mergeGroupPass). */
+  groupsLater?: Promise<GroupPassResult> | undefined;
 }
 
 export interface ReadResult {
@@ -132,8 +138,6 @@ export async function resolveGroupDns(conn: LdapConnection, src: LdapSource, ref
 
 const NONE: string[] = [];
 
-/** DNs that servers may spell in more than one way (escapes, quotes, multi-valued RDNs, non-ASCII). */
-const SPELT_VARIOUSLY = /[\\"+\u0080-\uffff]/;
 
 /** Adapts an entry to the mapper without a closure per entry. */
 class EntryInput implements DirectoryUserInput {
@@ -258,59 +262,41 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       for (const [sid, stamp] of candidates) if (known.get(sid) !== stamp) readGroups = true;
     }
   }
-  let groups: RawGroup[] | null = null;
-  let membersSame = false;
   if (readGroups) {
-    // Member values that are not a user's DN exactly as read (other case or spacing, escapes) are looked up by DN
-    // key. Most such values name a user whose DN has escapes, quotes, '+' or non-ASCII characters, which servers
-    // spell differently in member values than in entry DNs (slapd: "cn=Smith\, John" against "cn=Smith\2C John"):
-    // those few users are keyed first. The keys of all users (100 ms and 100,000 strings at the bench's size)
-    // are built only for a value that none of them answers.
-    let byDn: Map<string, number> | undefined;
-    let bySpelling: Map<string, number> | undefined;
-    const byDnKey = (key: string): number | undefined => {
-      if (!bySpelling) {
-        bySpelling = new Map();
-        users.forEach((u, i) => {
-          if (SPELT_VARIOUSLY.test(u.dn!)) bySpelling!.set(dnKey(u.dn!), i);
-        });
-      }
-      const hit = bySpelling.get(key);
-      if (hit !== undefined) return hit;
-      byDn ??= new Map(users.map((u, i) => [dnKey(u.dn!), i]));
-      return byDn.get(key);
-    };
-    // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
-    // building a comparison key (or even a string) for each of 650,000 values.
-    // Both built only when a member value is looked up (an unchanged directory's are not).
-    let exactIndex: ExactDnIndex | undefined;
-    const exact = (): ExactDnIndex => (exactIndex ??= new ExactDnIndex(users.map((u) => u.dn!)));
-    let names: Map<string, number> | undefined;
-    const byName = (): Map<string, number> => {
-      if (!names) {
-        const m = new Map<string, number>();
-        users.forEach((u, i) => {
-          if (!m.has(u.username)) m.set(u.username, i);
-        });
-        names = m;
-      }
-      return names;
-    };
     const stored = opts.storedGroups;
     // Import groups decide which users there are: their members are always resolved.
     const keying = seed !== undefined && stored && src.importMode === 'all'
       ? { seed: entryKey(neutralSum, false, entryKey(neutralCount, false, seed)), stored: stored.keys, storedCount: stored.count, usersUnchanged: unrecognised === 0 && !opts.userLimit && stored.usersUnchanged() }
       : undefined;
-    const g = await readGroupEntries(conn, src, { byDnKey, exact, byName, issues, protectedGroupIds, onGroup: () => {
+    // The users as the group pass sees them, built only when a member value is looked up (an unchanged directory's are not).
+    const passUsers: GroupPassUsers = { dns: () => users.map((u) => u.dn!), usernames: () => users.map((u) => u.username) };
+    const raw: RawDirectory = { users, groups: null, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null, membersSame: false };
+    if (opts.groupPass) {
+      // Another thread reads the groups meanwhile (a first sync: early-users.ts); the caller merges them in.
+      const dns = passUsers.dns();
+      const usernames = passUsers.usernames();
+      raw.groupsLater = opts.groupPass({ dns: () => dns, usernames: () => usernames }, keying);
+      raw.groupsLater.catch(() => undefined); // awaited by the caller, unless it fails first
+      return raw;
+    }
+    const g = await readGroupPass(conn, src, passUsers, keying, () => {
       groupCount++;
       if (groupCount % 200 === 0) progress('groups');
-    } }, keying);
-    groups = g.groups;
-    membersSame = g.membersSame;
-    maxChange = laterChange(maxChange, g.maxChange ?? undefined, schema.changeAttr);
+    });
     progress('groups');
+    return mergeGroupPass(raw, g, schema.changeAttr);
   }
-  return { users, groups, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null, membersSame };
+  return { users, groups: null, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null, membersSame: false };
+}
+
+/** A group pass's result into the read (the groups of a read that had none yet). */
+export function mergeGroupPass(raw: RawDirectory, g: GroupPassResult, changeAttr: string | null | undefined): RawDirectory {
+  raw.groups = g.groups;
+  raw.membersSame = g.membersSame;
+  raw.maxChange = laterChange(raw.maxChange, g.maxChange ?? undefined, changeAttr ?? null);
+  for (const i of g.issues) raw.issues.push(i);
+  for (const id of g.protectedGroupIds) raw.protectedGroupIds.push(id);
+  return raw;
 }
 
 /** readRaw + finishSnapshot in this thread (incremental syncs, Test settings, small directories). */

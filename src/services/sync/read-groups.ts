@@ -7,7 +7,7 @@ import { all, findRange, first, memberAttrRules, pagedSearchPages, parseDn, reso
 import { entryKey } from '../../domain/sync/fingerprint.ts';
 import type { SyncIssue } from '../../domain/sync/types.ts';
 import { describeError, isSpoolError } from '../../errors.ts';
-import type { ExactDnIndex } from './dn-index.ts';
+import { ExactDnIndex } from './dn-index.ts';
 import { dnKey } from './dn-key.ts';
 import { laterChange, wrap } from './filters.ts';
 import type { LdapSource } from './ldap-source.ts';
@@ -26,6 +26,67 @@ export interface GroupKeying {
   storedCount: number;
   /** Every user entry was found unchanged, and no user of this source is missing. */
   usersUnchanged: boolean;
+}
+
+/** The users of a read as the group pass needs them, by index: their DNs as read and their usernames (each built on first use). */
+export interface GroupPassUsers {
+  dns: () => readonly string[];
+  usernames: () => readonly string[];
+}
+
+/** What a group pass adds to a read (plain data: it may cross threads). */
+export interface GroupPassResult {
+  groups: RawGroup[];
+  maxChange: string | null;
+  membersSame: boolean;
+  issues: SyncIssue[];
+  protectedGroupIds: string[];
+}
+
+/** Member values that are not a user's DN as read are looked up by DN key: these DNs servers spell in more than one way. */
+const SPELT_VARIOUSLY = /[\\"+\u0080-\uffff]/;
+
+/** The group pass of a directory read: every group entry, its members resolved to the users' indexes. */
+export async function readGroupPass(conn: LdapConnection, src: LdapSource, users: GroupPassUsers, keying: GroupKeying | undefined, onGroup: () => void): Promise<GroupPassResult> {
+  // Member values that are not a user's DN exactly as read (other case or spacing, escapes) are looked up by DN
+  // key. Most such values name a user whose DN has escapes, quotes, '+' or non-ASCII characters, which servers
+  // spell differently in member values than in entry DNs (slapd: "cn=Smith\, John" against "cn=Smith\2C John"):
+  // those few users are keyed first. The keys of all users (100 ms and 100,000 strings at the bench's size)
+  // are built only for a value that none of them answers.
+  let byDn: Map<string, number> | undefined;
+  let bySpelling: Map<string, number> | undefined;
+  const byDnKey = (key: string): number | undefined => {
+    if (!bySpelling) {
+      bySpelling = new Map();
+      users.dns().forEach((dn, i) => {
+        if (SPELT_VARIOUSLY.test(dn)) bySpelling!.set(dnKey(dn), i);
+      });
+    }
+    const hit = bySpelling.get(key);
+    if (hit !== undefined) return hit;
+    byDn ??= new Map(users.dns().map((dn, i) => [dnKey(dn), i]));
+    return byDn.get(key);
+  };
+  // Member values usually repeat the user's DN exactly as the server returned it: matched as they are first, without
+  // building a comparison key (or even a string) for each of 650,000 values.
+  // Both built only when a member value is looked up (an unchanged directory's are not).
+  let exactIndex: ExactDnIndex | undefined;
+  const exact = (): ExactDnIndex => (exactIndex ??= new ExactDnIndex(users.dns()));
+  let names: Map<string, number> | undefined;
+  const byName = (): Map<string, number> => {
+    if (!names) {
+      const m = new Map<string, number>();
+      users.usernames().forEach((name, i) => {
+        if (!m.has(name)) m.set(name, i);
+      });
+      names = m;
+    }
+    return names;
+  };
+  const issues: SyncIssue[] = [];
+  const protectedGroupIds: string[] = [];
+  const g = await readGroupEntries(conn, src, { byDnKey, exact, byName, issues, protectedGroupIds, onGroup }, keying);
+  return { ...g, issues, protectedGroupIds };
 }
 
 type MemberRule = ReturnType<typeof memberAttrRules>[number];
