@@ -18,18 +18,24 @@ const BASE = 'dc=example,dc=com';
 const USERS = 1500;
 const dir = generateDirectory({ baseDn: BASE, users: USERS, groups: 5, escapedDns: false });
 
-/** A loopback proxy to slapd that, when armed, cuts every connection after `cutAfter` bytes from the server. */
-async function startProxy(target: number): Promise<{ port: number; cutAfter: number | null; close(): Promise<void> }> {
+/**
+ * A loopback proxy to slapd that, when armed, cuts every connection after `cutAfter` bytes from the server, or only
+ * the `connection`-th one opened after `cutOnly` was set.
+ */
+async function startProxy(target: number): Promise<{ port: number; cutAfter: number | null; cutOnly: { connection: number; after: number } | null; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const state = { cutAfter: null as number | null };
+  const state = { cutAfter: null as number | null, cutOnly: null as { connection: number; after: number } | null, opened: 0 };
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: target });
     sockets.add(client).add(upstream);
+    const nth = ++state.opened;
+    const only = state.cutOnly;
+    const cutAfter = only ? (nth === only.connection ? only.after : null) : state.cutAfter;
     let sent = 0;
     client.on('data', (d) => upstream.write(d));
     upstream.on('data', (d) => {
       sent += d.length;
-      if (state.cutAfter !== null && sent > state.cutAfter) {
+      if ((cutAfter ?? state.cutAfter) !== null && sent > (cutAfter ?? state.cutAfter)!) {
         client.destroy();
         upstream.destroy();
         return;
@@ -93,6 +99,27 @@ for (const engine of testEngines()) {
       const next = await app.services.sync.run({});
       assert.equal(next.status, 'succeeded', next.message);
       assert.equal(next.users.added, USERS);
+      await assertConsistent(app);
+    });
+
+    test('a first sync that loses the directory while reading the groups keeps the users it wrote meanwhile; the next sync adds the memberships', async () => {
+      // A first sync writes its users while a thread of its own reads the groups (run-source.ts, writesUsersEarly):
+      // the sync worker connects first, the group reader second; the group reader's connection is cut.
+      await app.store.db.deleteFrom('users').execute();
+      await app.store.db.deleteFrom('groups').execute();
+      Object.assign(proxy, { opened: 0, cutOnly: { connection: 2, after: 2_000 } });
+      const r = await app.services.sync.run({});
+      proxy.cutOnly = null;
+      assert.equal(r.status, 'failed');
+      assert.match(r.message ?? '', /connection|closed|reset/i);
+      const mid = await storeCounts(app);
+      assert.deepEqual([mid.users, mid.memberships], [USERS, 0]);
+      await assertConsistent(app);
+      const log = await app.services.sync.log(r.runId!, {});
+      assert.ok(log.lines.some((l) => l.message.startsWith(`Added ${USERS} new user(s) with their accounts while the groups were read`)), JSON.stringify(log.lines.map((l) => l.message)));
+      const next = await app.services.sync.run({});
+      assert.equal(next.status, 'succeeded', next.message);
+      assert.deepEqual([next.users.added, next.users.unchanged, next.memberships.added], [0, USERS, USERS * 2]);
       await assertConsistent(app);
     });
 

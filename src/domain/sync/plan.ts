@@ -33,7 +33,35 @@ function holderLabel(s: StoreUser): string {
   return `a ${s.source} user`;
 }
 
-export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOptions): SyncPlan {
+/** The users' part of a plan (planUsers), which planGroups then builds on. */
+export interface UserPlan extends Pick<SyncPlan, 'userAdds' | 'userUpdates' | 'userDisables' | 'userDeletes' | 'issues' | 'counts' | 'stopped' | 'digestRefresh'> {
+  /** Final reference of each source user: store id (> 0), UserAdd ref (< 0), 0 = not in Spool after this sync. */
+  userRef: Float64Array;
+  /** How many of the source's issues `issues` holds (a read adds its groups' issues after its users'). */
+  sourceIssues: number;
+}
+
+/**
+ * A sync's plan: the users' part (planUsers), then the groups' part on it. `users` is the users' part planned
+ * already from the same users and stored users (a first sync plans and writes its users while the groups are read).
+ */
+export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOptions, users: UserPlan = planUsers(src, store, opt)): SyncPlan {
+  const { userAdds, userUpdates, userDisables, userDeletes, counts, stopped, digestRefresh } = users;
+  const issues = users.issues.concat(src.issues.slice(users.sourceIssues));
+  const deleted = new Set(userDeletes.map((d) => d.id));
+  const groupPart = planGroups(src, store, opt, users.userRef, deleted, issues, counts);
+  // Group keys vouch for memberships only as the last full sync left users and groups: an incremental sync that
+  // changes what member values resolve to (users added or gone, a DN, username or stable id, the enabled state)
+  // or any group voids them all (SourceGroup.membersSame). Detail changes (office, card...) leave them be.
+  const resolving = (u: UserUpdate): boolean => u.rename || u.relink || u.enable || u.disable || u.changes.includes('dn');
+  const forgetGroupKeys = opt.mode === 'incremental'
+    && (userAdds.length + userDisables.length + userDeletes.length + groupPart.groupAdds.length + groupPart.groupUpdates.length + groupPart.groupRemoves.length + groupPart.memberships.length > 0
+      || userUpdates.some(resolving));
+  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped, digestRefresh, forgetGroupKeys };
+}
+
+/** The users' part of a plan (rules 1-6 above): it needs the source's users and their issues, not its groups. */
+export function planUsers(src: Pick<SourceSnapshot, 'users' | 'protectedSourceIds' | 'issues'>, store: Pick<StoreSnapshot, 'users'>, opt: PlanOptions): UserPlan {
   const issues: SyncIssue[] = [...src.issues];
   const counts = emptyCounts();
   const protectedIds = new Set(src.protectedSourceIds);
@@ -204,7 +232,6 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
   // 4. Adds and updates.
   const userAdds: UserAdd[] = [];
   const userUpdates: UserUpdate[] = [];
-  /** Final reference of each source user: store id (> 0), UserAdd ref (< 0), 0 = not in Spool after this sync. */
   const userRef = new Float64Array(n);
   const digestRefresh: SyncPlan['digestRefresh'] = [];
   for (let i = 0; i < n; i++) {
@@ -312,14 +339,5 @@ export function planSync(src: SourceSnapshot, store: StoreSnapshot, opt: PlanOpt
     stopped = null;
   }
 
-  const deleted = new Set(userDeletes.map((d) => d.id));
-  const groupPart = planGroups(src, store, opt, userRef, deleted, issues, counts);
-  // Group keys vouch for memberships only as the last full sync left users and groups: an incremental sync that
-  // changes what member values resolve to (users added or gone, a DN, username or stable id, the enabled state)
-  // or any group voids them all (SourceGroup.membersSame). Detail changes (office, card...) leave them be.
-  const resolving = (u: UserUpdate): boolean => u.rename || u.relink || u.enable || u.disable || u.changes.includes('dn');
-  const forgetGroupKeys = opt.mode === 'incremental'
-    && (userAdds.length + userDisables.length + userDeletes.length + groupPart.groupAdds.length + groupPart.groupUpdates.length + groupPart.groupRemoves.length + groupPart.memberships.length > 0
-      || userUpdates.some(resolving));
-  return { userAdds, userUpdates, userDisables, userDeletes, ...groupPart, issues, counts, stopped, digestRefresh, forgetGroupKeys };
+  return { userAdds, userUpdates, userDisables, userDeletes, issues, counts, stopped, digestRefresh, userRef, sourceIssues: src.issues.length };
 }

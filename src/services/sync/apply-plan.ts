@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { SpoolError } from '../../errors.ts';
 import { initialAccountFor, type GroupAccountPolicy, type InitialAccount } from '../../domain/groups.ts';
 import { changedDetailFields, DETAIL_FIELDS, type FingerprintFields } from '../../domain/sync/fingerprint.ts';
-import type { SourceName, StoreGroup, SyncPlan, UserUpdate } from '../../domain/sync/types.ts';
+import type { SourceName, StoreGroup, SyncPlan, UserAdd, UserUpdate } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { chunks } from '../../store/sql-errors.ts';
@@ -35,6 +35,11 @@ export interface ApplyContext {
    */
   exclusiveConnection?: boolean;
   /**
+   * Ids of the plan's new users (at -ref - 1) when they were written already, with their accounts (writeNewUsers,
+   * from a first sync's early write: early-users.ts).
+   */
+  newUserIds?: readonly number[] | undefined;
+  /**
    * Called once many new users (checkpointAfterUsers, default 10,000) are committed, before the memberships are
    * written: this sync will not write those pages again, so another connection may checkpoint them meanwhile
    * (sync-service.ts).
@@ -42,6 +47,9 @@ export interface ApplyContext {
   onUsersWritten?: (() => void) | undefined;
   checkpointAfterUsers?: number | undefined;
 }
+
+/** Users per transaction by default (see applyPlan). */
+export const USER_BATCH = 25_000;
 
 /** Per-kind cap on detail lines in the sync log; the rest is summarised. */
 export const LOG_DETAIL_CAP = 1000;
@@ -73,7 +81,7 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   // Transactions are large on purpose: every commit writes each page it touched to the WAL, and a batch of users
   // spread over seven indexes touches thousands of pages. A first sync of 100,000 users made 138,500 page writes
   // and 107 fsyncs at 2,000 users per transaction, 82,400 and 23 at 25,000.
-  const batch = ctx.batchSize ?? 25_000;
+  const batch = ctx.batchSize ?? USER_BATCH;
   const capped = createCappedLog(ctx.log);
   const total = planSize(plan);
   let done = 0;
@@ -160,34 +168,16 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
       for (const u of m.add) if (u < 0) (policiesOf.get(u) ?? policiesOf.set(u, []).get(u)!).push(p);
     }
   }
-  for (const part of chunks(plan.userAdds, batch)) {
-    await tx(db, async (trx) => {
-      const rows = await insertMany(trx, engine, 'users',
-        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'],
-        part.map(({ user: u }) => [
-          u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
-          u.details.cardNumber, u.details.cardNumber2, u.details.homeDir, u.disabled ? 1 : 0, u.disabled ? now : null, u.disabled ? 'source' : null,
-          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null, u.digest ?? null,
-        ]), { returning: ['id', 'username'] });
-      const ids = new Map(rows.map((r) => [String(r.username), Number(r.id)]));
-      const accounts: unknown[][] = [];
-      const credits: unknown[][] = [];
-      for (const a of part) {
-        const id = ids.get(a.user.username)!;
-        userId[-a.ref - 1] = id;
-        const init = initialAccountFor(policiesOf.get(a.ref) ?? [], ctx.defaults);
-        accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
-        if (init.balanceCents !== 0) credits.push([id, init.balanceCents, init.balanceCents, 'Initial credit', ctx.actor, now]);
-      }
-      await insertMany(trx, engine, 'accounts', ['user_id', 'balance_cents', 'restricted', 'overdraft_cents', 'updated_at'], accounts);
-      if (credits.length) await insertMany(trx, engine, 'transactions', ['user_id', 'amount_cents', 'balance_after_cents', 'reason', 'actor', 'created_at'], credits);
-    });
-    for (const a of part) capped.line('users added', { level: 'info', message: `Added user "${a.user.username}"${a.user.disabled ? ' (disabled in the directory)' : ''}.`, entry: a.user.dn ?? a.user.username });
-    progress(part.length);
+  const preWritten = ctx.newUserIds;
+  const newIds = preWritten ?? await writeNewUsers(plan.userAdds, ctx, batch, (ref) => initialAccountFor(policiesOf.get(ref) ?? [], ctx.defaults), progress);
+  if (preWritten) progress(plan.userAdds.length);
+  for (const a of plan.userAdds) {
+    userId[-a.ref - 1] = newIds[-a.ref - 1]!;
+    capped.line('users added', { level: 'info', message: `Added user "${a.user.username}"${a.user.disabled ? ' (disabled in the directory)' : ''}.`, entry: a.user.dn ?? a.user.username });
   }
 
   step('new users');
-  if (plan.userAdds.length >= (ctx.checkpointAfterUsers ?? 10_000)) ctx.onUsersWritten?.();
+  if (!preWritten && plan.userAdds.length >= (ctx.checkpointAfterUsers ?? 10_000)) ctx.onUsersWritten?.();
   // 4. Memberships, about ten user batches' worth (250,000 by default) per transaction, or all in one when they
   // are loaded in bulk (bulkLoadMemberships), written at the same pace. Added pairs of all groups go into one
   // insertMany per write (full-size statements instead of a short one per group).
@@ -263,6 +253,43 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
   for (const part of chunks(keys, 10_000)) await tx(db, (trx) => setColumnById(trx, engine, 'groups', 'sync_key', part, 'bigint'));
   step('group keys');
   capped.flush();
+}
+
+/**
+ * New users with their accounts (step 3 of applyPlan), `batch` per transaction: a user is never created without its
+ * account. Returns their ids, at -ref - 1. A first sync may write them before its plan is whole (early-users.ts).
+ */
+export async function writeNewUsers(
+  adds: readonly UserAdd[], ctx: Pick<ApplyContext, 'db' | 'engine' | 'now' | 'actor' | 'sourceName'>, batch: number, accountOf: (ref: number) => InitialAccount,
+  onBatch?: (written: number) => void,
+): Promise<number[]> {
+  const { engine, now } = ctx;
+  const userId: number[] = [];
+  for (const part of chunks(adds, batch)) {
+    await tx(ctx.db, async (trx) => {
+      const rows = await insertMany(trx, engine, 'users',
+        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'],
+        part.map(({ user: u }) => [
+          u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
+          u.details.cardNumber, u.details.cardNumber2, u.details.homeDir, u.disabled ? 1 : 0, u.disabled ? now : null, u.disabled ? 'source' : null,
+          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null, u.digest ?? null,
+        ]), { returning: ['id', 'username'] });
+      const ids = new Map(rows.map((r) => [String(r.username), Number(r.id)]));
+      const accounts: unknown[][] = [];
+      const credits: unknown[][] = [];
+      for (const a of part) {
+        const id = ids.get(a.user.username)!;
+        userId[-a.ref - 1] = id;
+        const init = accountOf(a.ref);
+        accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
+        if (init.balanceCents !== 0) credits.push([id, init.balanceCents, init.balanceCents, 'Initial credit', ctx.actor, now]);
+      }
+      await insertMany(trx, engine, 'accounts', ['user_id', 'balance_cents', 'restricted', 'overdraft_cents', 'updated_at'], accounts);
+      if (credits.length) await insertMany(trx, engine, 'transactions', ['user_id', 'amount_cents', 'balance_after_cents', 'reason', 'actor', 'created_at'], credits);
+    });
+    onBatch?.(part.length);
+  }
+  return userId;
 }
 
 function stepTimer(): (label: string) => void {

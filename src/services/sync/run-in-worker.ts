@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { InitialAccount } from '../../domain/groups.ts';
 import type { SourceName, SyncMode } from '../../domain/sync/types.ts';
 import type { ErrorStatus } from '../../errors.ts';
-import { SpoolError } from '../../errors.ts';
+import { isSpoolError, SpoolError } from '../../errors.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import type { SourceCursor } from './cursor.ts';
 import type { SourceRunResult } from './run-source.ts';
@@ -46,11 +46,22 @@ export type SyncWorkerMessage =
   | { type: 'done'; result: SourceRunResult }
   | { type: 'error'; error: { code: string; message: string; hint?: string | undefined; status: number; details?: Record<string, unknown> | undefined } };
 
+type SyncWorkerError = Extract<SyncWorkerMessage, { type: 'error' }>['error'];
+
+/** A failure as a message to post (and back: errorFromMessage). */
+export function errorMessage(e: unknown): SyncWorkerError {
+  return isSpoolError(e)
+    ? { code: e.code, message: e.message, hint: e.hint, status: e.status, details: e.details }
+    : { code: 'sync.failed', message: (e as Error)?.message ?? String(e), status: 500 };
+}
+
+export const errorFromMessage = (m: SyncWorkerError): SpoolError => new SpoolError(m.code, m.message, { hint: m.hint, status: m.status as ErrorStatus, details: m.details });
+
 /**
  * From the TypeScript sources the entry registers tsx first; in dist/ (see scripts/build.mjs) this module is part
  * of a bundle, beside the start file that runs the worker's own bundle with V8's code cache.
  */
-const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker-start.cjs', import.meta.url);
+export const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './sync-worker-start.cjs', import.meta.url);
 
 /**
  * Young generation of the worker (V8 splits it into semi-spaces of a third each). First sync of the bench's 100,000

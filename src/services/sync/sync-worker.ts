@@ -4,11 +4,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { isSpoolError } from '../../errors.ts';
+import { openLdapConnection } from '../../directory/ldap/index.ts';
 import { openStore } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { ldapSourceFromSettings } from './ldap-source.ts';
-import type { SyncWorkerCommand, SyncWorkerInput, SyncWorkerMessage } from './run-in-worker.ts';
+import { startGroupReader, type GroupReaderData, type GroupReaderJob, type GroupReaderMessage } from './group-reader.ts';
+import { errorMessage, type SyncWorkerCommand, type SyncWorkerInput, type SyncWorkerMessage } from './run-in-worker.ts';
+import { readGroupPass } from './read-groups.ts';
 import { runSource } from './run-source.ts';
 
 const post = (m: SyncWorkerMessage): void => parentPort!.postMessage(m);
@@ -30,7 +32,8 @@ async function main(input: SyncWorkerInput): Promise<void> {
     const o = input.options;
     const result = await runSource(src, {
       db: store.db, engine: store.engine, now: new Date(o.now), actor: o.actor, mode: o.mode, dryRun: o.dryRun, allowMassDelete: o.allowMassDelete,
-      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true, preloaded, onUsersWritten: () => post({ type: 'users-written' }),
+      cursor: o.cursor, settings: input.settings, defaults: o.defaults, pinKey: o.pinKey, exclusiveConnection: true, preloaded,
+      startGroupReader: () => startGroupReader(input.settings, input.source), onUsersWritten: () => post({ type: 'users-written' }),
       log: (l) => {
         // Stamped here: the main thread writes the lines in batches (the clock is the worker's own: o.now is the run's start).
         lines.push({ ...l, at: new Date().toISOString() });
@@ -56,16 +59,27 @@ async function main(input: SyncWorkerInput): Promise<void> {
     flush();
     post({ type: 'done', result });
   } finally {
+    flush(); // a failed pass's lines too: they go before its error
     await store.close();
   }
 }
 
-main(workerData as SyncWorkerInput).catch((e: unknown) => {
-  const err = e as Error;
-  post({
-    type: 'error',
-    error: isSpoolError(e)
-      ? { code: e.code, message: e.message, hint: e.hint, status: e.status, details: e.details }
-      : { code: 'sync.failed', message: err?.message ?? String(e), status: 500 },
-  });
+/** A group reader (group-reader.ts): connects at once, then waits for the users, reads the groups and answers. */
+async function serveGroups(data: GroupReaderData): Promise<void> {
+  const job = new Promise<GroupReaderJob>((resolve) => parentPort!.once('message', resolve));
+  const src = await ldapSourceFromSettings(data.settings, data.source);
+  const conn = await openLdapConnection(src.connection);
+  try {
+    const j = await job;
+    const result = await readGroupPass(conn, src, { dns: () => j.dns, usernames: () => j.usernames }, j.keying, () => undefined);
+    parentPort!.postMessage({ type: 'groups', result } satisfies GroupReaderMessage);
+  } finally {
+    await conn.close();
+  }
+}
+
+const data = workerData as SyncWorkerInput | GroupReaderData;
+('groupReader' in data ? serveGroups(data) : main(data)).catch((e: unknown) => {
+  post({ type: 'error', error: errorMessage(e) });
+  parentPort!.removeAllListeners('message'); // a listener left waiting would keep this thread alive
 });
