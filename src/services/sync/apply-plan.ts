@@ -36,7 +36,7 @@ export interface ApplyContext {
   exclusiveConnection?: boolean;
   /**
    * Ids of the plan's new users (at -ref - 1) when they were written already, with their accounts (writeNewUsers,
-   * from a first sync's early write: early-users.ts).
+   * by a first sync while its groups were read: writesUsersEarly in run-source.ts).
    */
   newUserIds?: readonly number[] | undefined;
   /**
@@ -257,7 +257,8 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
 
 /**
  * New users with their accounts (step 3 of applyPlan), `batch` per transaction: a user is never created without its
- * account. Returns their ids, at -ref - 1. A first sync may write them before its plan is whole (early-users.ts).
+ * account. Returns their ids, at -ref - 1. A first sync may write them before its plan is whole (writesUsersEarly
+ * in run-source.ts).
  */
 export async function writeNewUsers(
   adds: readonly UserAdd[], ctx: Pick<ApplyContext, 'db' | 'engine' | 'now' | 'actor' | 'sourceName'>, batch: number, accountOf: (ref: number) => InitialAccount,

@@ -138,7 +138,6 @@ export async function resolveGroupDns(conn: LdapConnection, src: LdapSource, ref
 
 const NONE: string[] = [];
 
-
 /** Adapts an entry to the mapper without a closure per entry. */
 class EntryInput implements DirectoryUserInput {
   constructor(private readonly e: LdapEntry, public readonly stableId: string | undefined, public readonly disabled: boolean) {}
@@ -269,13 +268,13 @@ export async function readRaw(conn: LdapConnection, src: LdapSource, opts: ReadO
       ? { seed: entryKey(neutralSum, false, entryKey(neutralCount, false, seed)), stored: stored.keys, storedCount: stored.count, usersUnchanged: unrecognised === 0 && !opts.userLimit && stored.usersUnchanged() }
       : undefined;
     // The users as the group pass sees them, built only when a member value is looked up (an unchanged directory's are not).
-    const passUsers: GroupPassUsers = { dns: () => users.map((u) => u.dn!), usernames: () => users.map((u) => u.username) };
+    let dnList: string[] | undefined;
+    let nameList: string[] | undefined;
+    const passUsers: GroupPassUsers = { dns: () => (dnList ??= users.map((u) => u.dn!)), usernames: () => (nameList ??= users.map((u) => u.username)) };
     const raw: RawDirectory = { users, groups: null, issues, protectedSourceIds, protectedGroupIds, maxChange, excluded, importFilteredByServer: inChainClause !== null, membersSame: false };
     if (opts.groupPass) {
-      // Another thread reads the groups meanwhile (a first sync: early-users.ts); the caller merges them in.
-      const dns = passUsers.dns();
-      const usernames = passUsers.usernames();
-      raw.groupsLater = opts.groupPass({ dns: () => dns, usernames: () => usernames }, keying);
+      // Another thread reads the groups meanwhile (a first sync: writesUsersEarly in run-source.ts); the caller merges them in.
+      raw.groupsLater = opts.groupPass(passUsers, keying);
       raw.groupsLater.catch(() => undefined); // awaited by the caller, unless it fails first
       return raw;
     }

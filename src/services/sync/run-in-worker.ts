@@ -145,7 +145,7 @@ export function runSourceInWorker(
       else if (m.type === 'users-written') hooks.onUsersWritten?.();
       else if (m.type === 'log') for (const l of m.lines) hooks.log(l);
       else if (m.type === 'done') settle(() => resolve(m.result));
-      else settle(() => reject(new SpoolError(m.error.code, m.error.message, { hint: m.error.hint, status: m.error.status as ErrorStatus, details: m.error.details })));
+      else settle(() => reject(errorFromMessage(m.error)));
     });
     worker.on('error', (e) => settle(() => {
       if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {

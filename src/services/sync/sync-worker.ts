@@ -1,6 +1,7 @@
 /**
  * Worker side of run-in-worker.ts: one full sync pass (read, store snapshot, plan, apply) on the worker's own
- * database connection, reporting phases, log lines and the result to the main thread.
+ * database connection, reporting phases, log lines and the result to the main thread. The same entry serves a
+ * first sync's group reader (group-reader.ts), which the sync worker starts: workerData tells which.
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
