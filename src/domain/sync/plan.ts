@@ -225,7 +225,8 @@ export function planUsers(src: Pick<SourceSnapshot, 'users' | 'protectedSourceId
     }
     if (!changed) break;
   }
-  // Names in use after this sync, needed only when there are new users (built on the first one).
+  // Names matched users hold after this sync, needed only when there are new users (built on the first one). New
+  // users' names need not go in: no two usable entries share a username (step 1).
   let finalNamesSet: Set<string> | undefined;
   const finalNames = (): Set<string> => (finalNamesSet ??= new Set(finalName.filter((f): f is string => f !== undefined)));
 
@@ -245,7 +246,6 @@ export function planUsers(src: Pick<SourceSnapshot, 'users' | 'protectedSourceId
         issues.push({ level: 'error', code: 'sync.username_taken', message: `Entry "${u.dn ?? u.sourceId}" maps to username "${u.username}", which belongs to ${holder ? holderLabel(holder) : 'another directory user'}; it was not imported.`, entry: u.dn ?? u.username });
         continue;
       }
-      finalNames().add(u.username);
       const ref = -(userAdds.length + 1);
       userAdds.push({ ref, user: aliasOf(i) === u.usernameAlias ? u : { ...u, usernameAlias: aliasOf(i), digest: undefined } });
       userRef[i] = ref;
