@@ -123,7 +123,7 @@ for (const engine of testEngines()) {
         await sql`insert into groups (name, name_key, source, attributes, created_at, updated_at) values ('g1', 'g1', 'internal', '{}', ${now}, ${now}), ('g2', 'g2', 'internal', '{}', ${now}, ${now})`.execute(raw);
         for (const u of ['u1', 'u2', 'u3']) await sql`insert into users (username, full_name, other_emails, source, attributes, created_at, updated_at) values (${u}, '', '[]', 'internal', '{}', ${now}, ${now})`.execute(raw);
         await sql`insert into memberships (group_id, user_id, direct, created_at) values (1, 1, 1, ${now}), (1, 2, 0, ${now}), (2, 3, 1, ${now})`.execute(raw);
-        assert.deepEqual(await migrateToLatest(raw, engine), ['004-slim-memberships']);
+        assert.deepEqual(await migrateToLatest(raw, engine, '004-slim-memberships'), ['004-slim-memberships']);
         const rows = await sql<{ groupId: number; userId: number; direct: number }>`select group_id, user_id, direct from memberships order by group_id, user_id`.execute(s.db);
         assert.deepEqual(rows.rows.map((r) => [r.groupId, r.userId, r.direct]), [[1, 1, 1], [1, 2, 0], [2, 3, 1]]);
         const cols = engine === 'sqlite'
@@ -142,6 +142,36 @@ for (const engine of testEngines()) {
           ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'memberships' and name = 'memberships_user_idx'`.execute(raw)
           : await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'memberships' and indexname = 'memberships_user_idx'`.execute(raw);
         assert.equal(idx.rows.length, 1);
+        assert.deepEqual(await migrateToLatest(raw, engine, '004-slim-memberships'), []);
+      } finally {
+        await s.close();
+        await db.drop();
+      }
+    });
+
+    test('migration 005 makes the indexes of mostly empty columns partial, and lookups still use them', async () => {
+      const db = await createTestDatabase(engine);
+      const s = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, migrate: false });
+      try {
+        const raw = s.db as unknown as Kysely<unknown>;
+        await migrateToLatest(raw, engine, '004-slim-memberships');
+        const now = '2026-01-01T00:00:00.000Z';
+        await sql`insert into users (username, username_alias, card_number, scim_external_id, full_name, other_emails, source, attributes, created_at, updated_at) values ('u1', 'alias1', '1234', 'ext-1', '', '[]', 'scim', '{}', ${now}, ${now}), ('u2', null, null, null, '', '[]', 'ldap', '{}', ${now}, ${now})`.execute(raw);
+        assert.deepEqual(await migrateToLatest(raw, engine), ['005-partial-indexes']);
+        const names = ['users_external_idx', 'users_alias_idx', 'users_card_idx', 'groups_external_idx'];
+        const defs = engine === 'sqlite'
+          ? await sql<{ name: string; def: string }>`select name, sql as def from sqlite_master where type = 'index'`.execute(raw)
+          : await sql<{ name: string; def: string }>`select indexname as name, indexdef as def from pg_indexes`.execute(raw);
+        for (const n of names) assert.match(defs.rows.find((r) => r.name === n)?.def ?? '', /where .+ is not null/i, n);
+        if (engine === 'sqlite') {
+          // The planner proves "col = ?" implies "col IS NOT NULL": the partial index answers these lookups.
+          for (const [column, index] of [['scim_external_id', 'users_external_idx'], ['username_alias', 'users_alias_idx'], ['card_number', 'users_card_idx']] as const) {
+            const plan = await sql<{ detail: string }>`explain query plan select id from users where ${sql.id(column)} = ${'x'}`.execute(raw);
+            assert.match(plan.rows.map((r) => r.detail).join(' '), new RegExp(index), column);
+          }
+        }
+        const found = await sql<{ username: string }>`select username from users where username_alias = 'alias1' or card_number = '1234' or scim_external_id = 'ext-1'`.execute(raw);
+        assert.deepEqual(found.rows.map((r) => r.username), ['u1']);
         assert.deepEqual(await migrateToLatest(raw, engine), []);
       } finally {
         await s.close();

@@ -11,9 +11,10 @@ export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   const config = loadConfig();
   // Logs go to stderr so stdout stays clean for --json output.
   const log = createCliLogger(process.env.SPOOL_LOG_LEVEL ?? 'warn', process.stderr);
-  // SPOOL_CLI_TIMING=1: milliseconds since the process started at each step, on stderr (start-up tuning, benchmarks).
+  // SPOOL_CLI_TIMING=1: milliseconds since the process started at each step, and the clock (to line them up with
+  // SPOOL_SYNC_DEBUG's lines), on stderr (start-up tuning, benchmarks).
   const t = (step: string): void => {
-    if (process.env.SPOOL_CLI_TIMING) process.stderr.write(`[cli] ${performance.now().toFixed(0)} ms ${step}\n`);
+    if (process.env.SPOOL_CLI_TIMING) process.stderr.write(`[cli] ${performance.now().toFixed(0)} ms ${step} (${new Date().toISOString().slice(11, 23)})\n`);
   };
   t('modules loaded');
   // No WAL checkpoint when the command ends: see OpenStoreOptions.checkpointOnClose.

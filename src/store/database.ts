@@ -11,7 +11,7 @@ import { SpoolError } from '../errors.ts';
 import type { Database } from './schema.ts';
 import type { Engine } from './migrations/context.ts';
 import { migrateToLatest } from './migrations/index.ts';
-import { registerRawRowReader, toPostgresPlaceholders } from './raw-rows.ts';
+import { registerRawRowReader, registerRowInserter, toPostgresPlaceholders } from './raw-rows.ts';
 import { withStatementCache } from './statement-cache.ts';
 
 export type Db = Kysely<Database>;
@@ -99,6 +99,16 @@ function openSqlite(dataDir: string, checkpointOnClose: boolean): Store {
       rawStatements.set(text, stmt);
     }
     return stmt.all(...params) as unknown[][];
+  });
+  registerRowInserter(db, (text, count, fill) => {
+    const stmt = native.prepare(text);
+    const row: unknown[] = [];
+    const ids: number[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      fill(i, row);
+      ids[i] = Number(stmt.run(row).lastInsertRowid);
+    }
+    return ids;
   });
   return { db, engine: 'sqlite', describe: `SQLite ${file}`, close: checkpointOnClose ? () => db.destroy() : () => closeWithoutCheckpoint(db, file) };
 }

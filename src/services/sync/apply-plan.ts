@@ -12,6 +12,7 @@ import { changedDetailFields, DETAIL_FIELDS, type FingerprintFields } from '../.
 import type { SourceName, StoreGroup, SyncPlan, UserAdd, UserUpdate } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
+import { rowInserter } from '../../store/raw-rows.ts';
 import { chunks } from '../../store/sql-errors.ts';
 import { deleteWhereIn, insertMany, setColumnById, updateById, updateManyById, updateWhereIn } from './bulk.ts';
 
@@ -266,20 +267,30 @@ export async function writeNewUsers(
 ): Promise<number[]> {
   const { engine, now } = ctx;
   const userId: number[] = [];
+  const columns = ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'];
+  const one = engine === 'sqlite' ? rowInserter(ctx.db) : undefined;
+  const oneRow = `insert into users (${columns.join(',')}) values (${columns.map(() => '?').join(',')})`;
   for (const part of chunks(adds, batch)) {
     await tx(ctx.db, async (trx) => {
-      const rows = await insertMany(trx, engine, 'users',
-        ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'],
-        part.map(({ user: u }) => [
-          u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
+      const values = (u: UserAdd['user'], row: unknown[]): unknown[] => {
+        row.length = 0;
+        row.push(u.username, u.usernameAlias, u.details.fullName, u.details.email, JSON.stringify(u.details.otherEmails), u.details.department, u.details.office,
           u.details.cardNumber, u.details.cardNumber2, u.details.homeDir, u.disabled ? 1 : 0, u.disabled ? now : null, u.disabled ? 'source' : null,
-          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null, u.digest ?? null,
-        ]), { returning: ['id', 'username'] });
-      const ids = new Map(rows.map((r) => [String(r.username), Number(r.id)]));
+          'ldap', ctx.sourceName, u.sourceId, u.dn, '{}', now, now, u.pinHash ?? null, u.digest ?? null);
+        return row;
+      };
+      // SQLite: one prepared one-row statement per user, inside this transaction (store/raw-rows.ts says why).
+      const ids = one ? one(oneRow, part.length, (i, row) => values(part[i]!.user, row))
+        : await insertMany(trx, engine, 'users', columns, part.map((a) => values(a.user, [])), { returning: ['id', 'username'] })
+          .then((back) => {
+            const byName = new Map(back.map((r) => [String(r.username), Number(r.id)]));
+            return part.map((a) => byName.get(a.user.username)!);
+          });
       const accounts: unknown[][] = [];
       const credits: unknown[][] = [];
-      for (const a of part) {
-        const id = ids.get(a.user.username)!;
+      for (let i = 0; i < part.length; i++) {
+        const a = part[i]!;
+        const id = ids[i]!;
         userId[-a.ref - 1] = id;
         const init = accountOf(a.ref);
         accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);

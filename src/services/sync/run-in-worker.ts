@@ -104,6 +104,7 @@ export function runSourceInWorker(
     // (so that no other isolate starts with it).
     setFlagsFromString(`--initial-old-space-size=${INITIAL_OLD_GENERATION_MB}`);
     const unset = (): void => setFlagsFromString('--initial-old-space-size=0');
+    if (process.env.SPOOL_SYNC_DEBUG) process.stderr.write(`[sync] starting the worker (${new Date().toISOString().slice(11, 23)})\n`);
     try {
       worker = new Worker(WORKER_ENTRY, {
         workerData: { ...input, preload: preload !== undefined } satisfies SyncWorkerInput,

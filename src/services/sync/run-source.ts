@@ -180,9 +180,11 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
     const raw = await readRaw(conn, src, { groups: src.syncGroups ? 'all' : 'none', now: o.now, onProgress, sameRow: own.byDigest.hasUntaken() ? sameRow : undefined, storedGroups, keySeed: entryKeySeed(src, o.pinKey), pinDigest: pinDigestOf(o), groupPass });
     o.onPhase('loading changed users');
     const rest = own.undigested.concat(own.byDigest.untaken());
-    // Other sources' users matter only to entries read whole (their names may be taken); when every entry was
-    // recognised, the full table scan that finds them is skipped.
-    const others = raw.users.length === confirmed ? [] : await loadOtherUsers(o.db, src.name);
+    // Other sources' users matter only to entries read whole (their names may be taken): by name when there are
+    // few such entries, else all of them (one pass over the table).
+    const unrecognised = raw.users.length - confirmed;
+    const others = unrecognised === 0 ? []
+      : await loadOtherUsers(o.db, src.name, unrecognised <= 5000 ? raw.users.flatMap((u) => (u.sameId === undefined ? [u.username] : [])) : undefined);
     let usersPlan: UserPlan | undefined;
     let newUserIds: number[] | undefined;
     let earlyWriteMs: number | undefined;

@@ -17,6 +17,7 @@ import { runSource } from './run-source.ts';
 const post = (m: SyncWorkerMessage): void => parentPort!.postMessage(m);
 
 async function main(input: SyncWorkerInput): Promise<void> {
+  if (process.env.SPOOL_SYNC_DEBUG) process.stderr.write(`[sync worker] running (${new Date().toISOString().slice(11, 23)})\n`);
   const preloaded = input.preload ? new Promise<SyncWorkerCommand['store']>((resolve) => parentPort!.once('message', (m: SyncWorkerCommand) => resolve(m.store))) : undefined;
   const store = await openStore({ databaseUrl: input.store.databaseUrl, dataDir: input.store.dataDir, migrate: false, poolSize: 2 });
   let lines: SyncLogLine[] = [];
@@ -48,7 +49,7 @@ async function main(input: SyncWorkerInput): Promise<void> {
           // How busy this thread was in the phase that just ended (1 = never waited on the directory or the disk).
           const busy = performance.eventLoopUtilization(elu).utilization;
           elu = performance.eventLoopUtilization();
-          process.stderr.write(`[sync worker] ${((now - started) / 1000).toFixed(2)} s ${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)}/${(m.heapTotal / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB; previous phase busy ${(busy * 100).toFixed(0)}%\n`);
+          process.stderr.write(`[sync worker] ${((now - started) / 1000).toFixed(2)} s ${phase}: heap ${(m.heapUsed / 1e6).toFixed(0)}/${(m.heapTotal / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB; previous phase busy ${(busy * 100).toFixed(0)}% (${new Date(now).toISOString().slice(11, 23)})\n`);
           debugPhase = phase;
         }
         if (now - lastPhase < 200 && !/^(planning|applying)$/.test(phase)) return;

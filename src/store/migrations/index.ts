@@ -10,9 +10,10 @@ import * as m001 from './001-initial.ts';
 import * as m002 from './002-sync-digest.ts';
 import * as m003 from './003-group-sync-key.ts';
 import * as m004 from './004-slim-memberships.ts';
+import * as m005 from './005-partial-indexes.ts';
 
 type Step = { up: (db: Kysely<unknown>, ctx: ReturnType<typeof migrationContext>) => Promise<void> };
-const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest', m002], ['003-group-sync-key', m003], ['004-slim-memberships', m004]];
+const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest', m002], ['003-group-sync-key', m003], ['004-slim-memberships', m004], ['005-partial-indexes', m005]];
 
 /** Applies every pending migration; `upTo` stops after the one of that name (tests of a migration's upgrade path). */
 export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, upTo?: string): Promise<string[]> {
