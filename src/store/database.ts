@@ -11,7 +11,7 @@ import { SpoolError } from '../errors.ts';
 import type { Database } from './schema.ts';
 import type { Engine } from './migrations/context.ts';
 import { migrateToLatest } from './migrations/index.ts';
-import { registerRawRowReader, registerRowInserter, toPostgresPlaceholders } from './raw-rows.ts';
+import { registerRawRowReader, registerSqliteWriter, toPostgresPlaceholders } from './raw-rows.ts';
 import { withStatementCache } from './statement-cache.ts';
 
 export type Db = Kysely<Database>;
@@ -100,15 +100,17 @@ function openSqlite(dataDir: string, checkpointOnClose: boolean): Store {
     }
     return stmt.all(...params) as unknown[][];
   });
-  registerRowInserter(db, (text, count, fill) => {
-    const stmt = native.prepare(text);
-    const row: unknown[] = [];
-    const ids: number[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      fill(i, row);
-      ids[i] = Number(stmt.run(row).lastInsertRowid);
-    }
-    return ids;
+  const writeStatements = new Map<string, SqliteDatabase.Statement>();
+  registerSqliteWriter(db, {
+    run(text, values) {
+      let stmt = writeStatements.get(text);
+      if (!stmt) {
+        if (writeStatements.size > 200) writeStatements.clear();
+        stmt = native.prepare(text);
+        writeStatements.set(text, stmt);
+      }
+      return Number(stmt.run(values).lastInsertRowid);
+    },
   });
   return { db, engine: 'sqlite', describe: `SQLite ${file}`, close: checkpointOnClose ? () => db.destroy() : () => closeWithoutCheckpoint(db, file) };
 }

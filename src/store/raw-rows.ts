@@ -11,28 +11,28 @@ import { CompiledQuery } from 'kysely';
 import type { Db } from './database.ts';
 
 type Reader = (text: string, params: readonly unknown[]) => Promise<unknown[][]>;
-/**
- * Runs a one-row INSERT `count` times, synchronously, with the values `fill` puts into one reused array (no array
- * per row to collect); returns each row's rowid.
- */
-export type RowInserter = (text: string, count: number, fill: (i: number, row: unknown[]) => void) => number[];
-
-const readers = new WeakMap<object, Reader>();
-const inserters = new WeakMap<object, RowInserter>();
-
-/**
- * SQLite: wide rows (a user's 22 columns) insert faster one prepared one-row statement per row than as multi-row
- * statements (bulk.ts insertMany): 100,000 users and accounts in a bare better-sqlite3 script, 690-700 ms against
- * 840-870 ms with 256 rows per statement and RETURNING. Narrow rows (memberships) do not: 560 ms against 500 ms.
- * The statement runs on the database's one connection, so called inside a Kysely transaction callback (which holds
- * that connection) it is part of that transaction.
- */
-export function registerRowInserter(db: Db, inserter: RowInserter): void {
-  inserters.set(db, inserter);
+/** SQLite only: runs one statement synchronously on the database's connection; returns an INSERT's rowid. */
+export interface SqliteWriter {
+  run(text: string, values: readonly unknown[]): number;
 }
 
-export function rowInserter(db: Db): RowInserter | undefined {
-  return inserters.get(db);
+const readers = new WeakMap<object, Reader>();
+const writers = new WeakMap<object, SqliteWriter>();
+
+/**
+ * SQLite: row-at-a-time writes of the sync without Kysely. Wide rows (a user's 22 columns) insert faster one prepared
+ * one-row statement per row than as multi-row statements (bulk.ts insertMany): 100,000 users and accounts in a bare
+ * better-sqlite3 script, 690-700 ms against 840-870 ms with 256 rows per statement and RETURNING; narrow rows
+ * (memberships) do not (560 ms against 500 ms). And a statement run through Kysely costs an async round of its own
+ * (1,000 changed users' updates: about 40 µs each). Statements run on the database's one connection: called inside a
+ * Kysely transaction's callback (which holds that connection), they are part of that transaction.
+ */
+export function registerSqliteWriter(db: Db, writer: SqliteWriter): void {
+  writers.set(db, writer);
+}
+
+export function sqliteWriter(db: Db): SqliteWriter | undefined {
+  return writers.get(db);
 }
 
 export function registerRawRowReader(db: Db, reader: Reader): void {

@@ -12,9 +12,9 @@ import { changedDetailFields, DETAIL_FIELDS, type FingerprintFields } from '../.
 import type { SourceName, StoreGroup, SyncPlan, UserAdd, UserUpdate } from '../../domain/sync/types.ts';
 import type { Db, Engine } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
-import { rowInserter } from '../../store/raw-rows.ts';
+import { sqliteWriter } from '../../store/raw-rows.ts';
 import { chunks } from '../../store/sql-errors.ts';
-import { deleteWhereIn, insertMany, setColumnById, updateById, updateManyById, updateWhereIn } from './bulk.ts';
+import { deleteWhereIn, insertMany, setColumnById, updateById, updateByIdSql, updateManyById, updateWhereIn } from './bulk.ts';
 
 export interface ApplyContext {
   db: Db;
@@ -135,12 +135,19 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
 
   step('groups');
   // 2. Existing users: updates (renames through temporary names), then users missing from the source.
+  const writer = engine === 'sqlite' ? sqliteWriter(db) : undefined;
   for (const part of chunks(plan.userUpdates, batch)) {
     const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
     await tx(db, async (trx) => {
       for (const u of part) if (u.rename) await updateById(trx, engine, 'users', { username: `~sync~${u.id}` }, u.id);
       if (engine === 'postgres') await updateManyById(trx, 'users', part.map((u) => ({ id: u.id, set: updateSet(u, ctx, before.get(u.id)) })), 'version');
-      else for (const u of part) await updateById(trx, engine, 'users', updateSet(u, ctx, before.get(u.id)), u.id, 'version');
+      else if (writer) {
+        // Through the connection directly (store/raw-rows.ts), inside this transaction.
+        for (const u of part) {
+          const { text, params } = updateByIdSql(engine, 'users', updateSet(u, ctx, before.get(u.id)), u.id, 'version');
+          writer.run(text, params);
+        }
+      } else for (const u of part) await updateById(trx, engine, 'users', updateSet(u, ctx, before.get(u.id)), u.id, 'version');
     });
     for (const u of part) logUpdate(u, before.get(u.id), capped);
     progress(part.length);
@@ -268,7 +275,7 @@ export async function writeNewUsers(
   const { engine, now } = ctx;
   const userId: number[] = [];
   const columns = ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'];
-  const one = engine === 'sqlite' ? rowInserter(ctx.db) : undefined;
+  const one = engine === 'sqlite' ? sqliteWriter(ctx.db) : undefined;
   const oneRow = `insert into users (${columns.join(',')}) values (${columns.map(() => '?').join(',')})`;
   for (const part of chunks(adds, batch)) {
     await tx(ctx.db, async (trx) => {
@@ -280,12 +287,17 @@ export async function writeNewUsers(
         return row;
       };
       // SQLite: one prepared one-row statement per user, inside this transaction (store/raw-rows.ts says why).
-      const ids = one ? one(oneRow, part.length, (i, row) => values(part[i]!.user, row))
-        : await insertMany(trx, engine, 'users', columns, part.map((a) => values(a.user, [])), { returning: ['id', 'username'] })
+      let ids: number[];
+      if (one) {
+        const row: unknown[] = [];
+        ids = part.map((a) => one.run(oneRow, values(a.user, row)));
+      } else {
+        ids = await insertMany(trx, engine, 'users', columns, part.map((a) => values(a.user, [])), { returning: ['id', 'username'] })
           .then((back) => {
             const byName = new Map(back.map((r) => [String(r.username), Number(r.id)]));
             return part.map((a) => byName.get(a.user.username)!);
           });
+      }
       const accounts: unknown[][] = [];
       const credits: unknown[][] = [];
       for (let i = 0; i < part.length; i++) {

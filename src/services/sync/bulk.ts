@@ -157,6 +157,12 @@ export async function updateWhereIn(
  * that change the same columns, so SQLite reuses the prepared statement (store/statement-cache.ts).
  */
 export async function updateById(db: Db, engine: Engine, table: string, set: Record<string, unknown>, id: number, increment?: string): Promise<void> {
+  const { text, params } = updateByIdSql(engine, table, set, id, increment);
+  await db.executeQuery(CompiledQuery.raw(text, params));
+}
+
+/** updateById's statement (SQL text cached by shape) and its values. */
+export function updateByIdSql(engine: Engine, table: string, set: Record<string, unknown>, id: number, increment?: string): { text: string; params: unknown[] } {
   const cols = Object.keys(set);
   const params: unknown[] = [];
   for (const c of cols) params.push(set[c]);
@@ -171,7 +177,7 @@ export async function updateById(db: Db, engine: Engine, table: string, set: Rec
     if (texts.size > 200) texts.clear();
     texts.set(key, text);
   }
-  await db.executeQuery(CompiledQuery.raw(text, params));
+  return { text, params };
 }
 
 /**
