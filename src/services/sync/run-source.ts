@@ -196,7 +196,7 @@ async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: Re
         const adds = usersPlan.userAdds.length;
         let done = 0;
         o.onPhase('applying', { applied: 0, toApply: adds });
-        const ctx = { db: o.db, engine: o.engine, now: o.now.toISOString(), actor: o.actor, sourceName: src.name };
+        const ctx = { db: o.db, engine: o.engine, now: o.now.toISOString(), actor: o.actor, sourceName: src.name, exclusiveConnection: o.exclusiveConnection };
         const t = Date.now();
         newUserIds = await writeNewUsers(usersPlan.userAdds, ctx, userBatch(), () => o.defaults, (n) => o.onPhase('applying', { applied: (done += n), toApply: adds }));
         earlyWriteMs = Date.now() - t;
