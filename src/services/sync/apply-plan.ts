@@ -106,10 +106,18 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
 
   // 1. Groups first: memberships need their ids.
   const groupId = new Map<number, number>();
+  const writer = engine === 'sqlite' ? sqliteWriter(db) : undefined;
+  const groupColumns = ['name', 'name_key', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at'];
+  const groupRow = (g: SyncPlan['groupAdds'][number]): unknown[] => [g.name, g.name.trim().toLowerCase(), 'ldap', ctx.sourceName, g.sourceId, g.dn, groupAttributes(g.changed), now, now];
   for (const part of chunks(plan.groupAdds, batch)) {
     await tx(db, async (trx) => {
-      const rows = await insertMany(trx, engine, 'groups', ['name', 'name_key', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at'],
-        part.map((g) => [g.name, g.name.trim().toLowerCase(), 'ldap', ctx.sourceName, g.sourceId, g.dn, groupAttributes(g.changed), now, now]), { returning: ['id', 'name_key'] });
+      if (writer) {
+        // One prepared one-row statement per group (store/raw-rows.ts), inside this transaction.
+        const text = `insert into groups (${groupColumns.join(',')}) values (${groupColumns.map(() => '?').join(',')})`;
+        for (const g of part) groupId.set(g.ref, writer.run(text, groupRow(g)));
+        return;
+      }
+      const rows = await insertMany(trx, engine, 'groups', groupColumns, part.map(groupRow), { returning: ['id', 'name_key'] });
       const byKey = new Map(rows.map((r) => [String(r.nameKey), Number(r.id)]));
       for (const g of part) groupId.set(g.ref, byKey.get(g.name.trim().toLowerCase())!);
     });
@@ -140,7 +148,6 @@ export async function applyPlan(plan: SyncPlan, ctx: ApplyContext): Promise<void
 
   step('groups');
   // 2. Existing users: updates (renames through temporary names), then users missing from the source.
-  const writer = engine === 'sqlite' ? sqliteWriter(db) : undefined;
   for (const part of chunks(plan.userUpdates, batch)) {
     const before = await currentDetails(db, part.filter((u) => u.writeDetails).map((u) => u.id));
     await tx(db, async (trx) => {
