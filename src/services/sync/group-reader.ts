@@ -23,9 +23,32 @@ export interface GroupReaderData {
 
 /** Sync worker → group reader: the users, by index. */
 export interface GroupReaderJob {
-  dns: readonly string[];
-  usernames: readonly string[];
+  dns: PackedStrings;
+  usernames: PackedStrings;
   keying: GroupKeying | undefined;
+}
+
+/**
+ * Strings crossing to the reader as one text and their lengths: a structured clone of 100,000 strings cost the
+ * sending thread (the sync worker, then about to write the users) 13 ms, one string and a transferred buffer almost
+ * nothing; the reader, which has time, cuts them apart.
+ */
+export interface PackedStrings {
+  text: string;
+  lengths: Int32Array;
+}
+
+export function packStrings(list: readonly string[]): PackedStrings {
+  const lengths = new Int32Array(list.length);
+  for (let i = 0; i < list.length; i++) lengths[i] = list[i]!.length;
+  return { text: list.join(''), lengths };
+}
+
+export function unpackStrings(p: PackedStrings): string[] {
+  const out = new Array<string>(p.lengths.length);
+  let at = 0;
+  for (let i = 0; i < out.length; i++) out[i] = p.text.slice(at, (at += p.lengths[i]!));
+  return out;
 }
 
 /** Group reader → sync worker. */
@@ -70,7 +93,8 @@ export function startGroupReader(settings: Record<string, unknown>, source: Sour
   result.catch(() => undefined); // read() hands it on; a reader never asked must not leave it unhandled
   return {
     read(users, keying) {
-      worker.postMessage({ dns: users.dns(), usernames: users.usernames(), keying } satisfies GroupReaderJob);
+      const job: GroupReaderJob = { dns: packStrings(users.dns()), usernames: packStrings(users.usernames()), keying };
+      worker.postMessage(job, [job.dns.lengths.buffer as ArrayBuffer, job.usernames.lengths.buffer as ArrayBuffer]);
       return result;
     },
     stop() {

@@ -9,7 +9,7 @@ import { openLdapConnection } from '../../directory/ldap/index.ts';
 import { openStore } from '../../store/database.ts';
 import type { SyncLogLine } from '../../store/sync-runs-repo.ts';
 import { ldapSourceFromSettings } from './ldap-source.ts';
-import { startGroupReader, type GroupReaderData, type GroupReaderJob, type GroupReaderMessage } from './group-reader.ts';
+import { startGroupReader, unpackStrings, type GroupReaderData, type GroupReaderJob, type GroupReaderMessage } from './group-reader.ts';
 import { errorMessage, type SyncWorkerCommand, type SyncWorkerInput, type SyncWorkerMessage } from './run-in-worker.ts';
 import { readGroupPass } from './read-groups.ts';
 import { runSource } from './run-source.ts';
@@ -73,7 +73,9 @@ async function serveGroups(data: GroupReaderData): Promise<void> {
   const conn = await openLdapConnection(src.connection);
   try {
     const j = await job;
-    const result = await readGroupPass(conn, src, { dns: () => j.dns, usernames: () => j.usernames }, j.keying, () => undefined);
+    let dns: string[] | undefined;
+    let usernames: string[] | undefined;
+    const result = await readGroupPass(conn, src, { dns: () => (dns ??= unpackStrings(j.dns)), usernames: () => (usernames ??= unpackStrings(j.usernames)) }, j.keying, () => undefined);
     parentPort!.postMessage({ type: 'groups', result } satisfies GroupReaderMessage);
   } finally {
     await conn.close();
