@@ -214,6 +214,29 @@ for (const engine of testEngines()) {
       assert.equal((await user(app, 'user000021'))?.department, 'Printing');
     });
 
+    test('new users get the most generous initial account of their groups, else the site default, with the credit on record', async () => {
+      const g = dir.groups().find((x) => x.kind === 'groupOfNames' && x.groupMembers.length === 0)!;
+      await app.services.groups.setPolicy(g.cn, { initialCredit: '7.50', initialRestricted: false }, 'test');
+      await app.services.settings.set('sync.initial-credit-cents', '125', 'test');
+      try {
+        await slapd.ldapAdd(`dn: uid=creditme,ou=people,${BASE}\nobjectClass: inetOrgPerson\nuid: creditme\ncn: Credit Me\nsn: Me\n\ndn: uid=plainnew,ou=people,${BASE}\nobjectClass: inetOrgPerson\nuid: plainnew\ncn: Plain New\nsn: New\n`);
+        await slapd.ldapModify(`dn: ${g.dn}\nchangetype: modify\nadd: member\nmember: uid=creditme,ou=people,${BASE}\n`);
+        const r = await app.services.sync.run({});
+        assert.equal(r.status, 'succeeded');
+        assert.equal(r.users.added, 2);
+        assert.equal(await balance(app, 'creditme'), 750, 'the group\'s initial credit');
+        assert.equal(await balance(app, 'plainnew'), 125, 'the site default');
+        for (const [name, cents] of [['creditme', 750], ['plainnew', 125]] as const) {
+          const t = await app.deps.repos.accounts.transactions((await user(app, name))!.id);
+          assert.deepEqual(t.map((x) => [x.amountCents, x.reason]), [[cents, 'Initial credit']], name);
+        }
+        assert.equal((await membersOf(app, g.cn)).get('creditme'), 1);
+      } finally {
+        await app.services.groups.setPolicy(g.cn, { initialCredit: null, initialRestricted: null }, 'test');
+        await app.services.settings.set('sync.initial-credit-cents', '0', 'test');
+      }
+    });
+
     test('two entries with one username are reported naming both; neither wins; the rest syncs', async () => {
       await slapd.ldapAdd(`dn: uid=twin,ou=people,${BASE}\nobjectClass: inetOrgPerson\nuid: twin\ncn: Twin One\nsn: One\n\ndn: cn=Twin Two,ou=people,${BASE}\nobjectClass: inetOrgPerson\nuid: TWIN\ncn: Twin Two\nsn: Two\n`);
       await slapd.ldapModify(`dn: uid=user000022,ou=people,${BASE}\nchangetype: modify\nreplace: cn\ncn: Changed Name\n`);

@@ -336,15 +336,22 @@ export async function writeNewUsers(
       }
       const accounts: unknown[][] = [];
       const credits: unknown[][] = [];
+      // SQLite: the accounts of users with the same initial settings (usually all of them) in one statement, their
+      // ids as a JSON array (bare better-sqlite3, 100,000 accounts: 29 ms against 71 ms as rows of five values).
+      const sameInit = new Map<string, { init: InitialAccount; ids: number[] }>();
       for (let i = 0; i < part.length; i++) {
         const a = part[i]!;
         const id = ids[i]!;
         userId[-a.ref - 1] = id;
         const init = accountOf(a.ref);
-        accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
+        if (one) {
+          const k = `${init.balanceCents}:${init.restricted}`;
+          (sameInit.get(k) ?? sameInit.set(k, { init, ids: [] }).get(k)!).ids.push(id);
+        } else accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
         if (init.balanceCents !== 0) credits.push([id, init.balanceCents, init.balanceCents, 'Initial credit', ctx.actor, now]);
       }
-      await insertMany(trx, engine, 'accounts', ['user_id', 'balance_cents', 'restricted', 'overdraft_cents', 'updated_at'], accounts);
+      for (const { init, ids: same } of sameInit.values()) one!.run(INSERT_ACCOUNTS, [init.balanceCents, init.restricted ? 1 : 0, now, JSON.stringify(same)]);
+      if (accounts.length) await insertMany(trx, engine, 'accounts', ['user_id', 'balance_cents', 'restricted', 'overdraft_cents', 'updated_at'], accounts);
       if (credits.length) await insertMany(trx, engine, 'transactions', ['user_id', 'amount_cents', 'balance_after_cents', 'reason', 'actor', 'created_at'], credits);
       for (const create of indexes) await sql.raw(create).execute(trx);
     });
@@ -391,6 +398,9 @@ async function dropIndexes(trx: Db, table: string): Promise<string[]> {
   for (const i of r.rows) await sql`drop index ${sql.id(i.name)}`.execute(trx);
   return r.rows.map((i) => i.sql);
 }
+
+/** New users' accounts with one initial balance and restriction, from a JSON array of user ids (SQLite). */
+const INSERT_ACCOUNTS = 'insert into accounts (user_id, balance_cents, restricted, overdraft_cents, updated_at) select value, ?, ?, 0, ? from json_each(?)';
 
 /** A group's new members from a JSON array of user ids, all with one direct/nested flag (SQLite's bulk load). */
 const INSERT_MEMBERS = 'insert into memberships (group_id, user_id, direct) select ?, value, ? from json_each(?) where true on conflict do nothing';
