@@ -20,7 +20,7 @@ import { finishSnapshot, highestCommittedUsn, mergeGroupPass, readRaw, readSourc
 import { readGroupPass } from './read-groups.ts';
 import type { GroupReader } from './group-reader.ts';
 import { isSpoolError } from '../../errors.ts';
-import { loadGroups, loadGroupStamps, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, ownDigestsOf, resolverFromDb, resolverFromUsers, type PreloadedStore } from './store-snapshot.ts';
+import { loadGroups, loadGroupStamps, loadMemberships, loadOtherUsers, loadOwnDigests, loadUsersById, loadUsersFor, ownDigestsOf, resolverFromDb, resolverFromUsers, type OwnDigests, type PreloadedStore } from './store-snapshot.ts';
 
 export interface SourceRunOptions {
   db: Db;
@@ -149,11 +149,22 @@ const pinDigestOf = (o: SourceRunOptions): ((pin: string) => string) => director
  */
 async function readFull(src: LdapSource, o: SourceRunOptions, onProgress: (p: ReadProgress) => void, fellBack: string | null): Promise<Read> {
   o.onPhase('loading store');
-  const groups = await loadGroups(o.db);
-  const pre = o.preloaded ? await o.preloaded : null;
-  const own = pre ? ownDigestsOf(pre) : await loadOwnDigests(o.db, o.engine, src.name);
+  // Connecting meanwhile: the TCP and TLS handshakes and the bind are round trips (several tens of ms to Azure AD
+  // Domain Services' Secure LDAP over the internet) that need nothing from the store.
+  const connecting = openLdapConnection(src.connection);
+  connecting.catch(() => undefined); // awaited below, unless loading the store fails first
+  let groups: StoreGroup[];
+  let own: OwnDigests;
+  try {
+    const pre = o.preloaded ? await o.preloaded : null;
+    groups = pre?.groups ?? await loadGroups(o.db);
+    own = pre ? ownDigestsOf(pre) : await loadOwnDigests(o.db, o.engine, src.name);
+  } catch (e) {
+    void connecting.then((c) => c.close(), () => undefined);
+    throw e;
+  }
   o.onPhase('connecting');
-  const conn = await openLdapConnection(src.connection);
+  const conn = await connecting;
   let reader: GroupReader | undefined;
   try {
     const startUsn = src.schema.changeAttr === 'uSNChanged' ? await highestCommittedUsn(conn) : undefined;

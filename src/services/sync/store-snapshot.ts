@@ -153,11 +153,13 @@ export async function loadOwnDigests(db: Db, engine: Engine, sourceName: SourceN
  */
 export interface PreloadedStore {
   digests: { keys: Float64Array; ids: Int32Array; undigested: number[] };
+  /** loadGroups, read by the main thread too: the worker, once started, connects instead (5,005 groups: 26 ms). */
+  groups: StoreGroup[];
 }
 
 export async function preloadStore(db: Db, engine: Engine, sourceName: SourceName): Promise<PreloadedStore> {
   const own = await loadOwnDigests(db, engine, sourceName);
-  return { digests: { ...own.byDigest.arrays(), undigested: own.undigested } };
+  return { digests: { ...own.byDigest.arrays(), undigested: own.undigested }, groups: await loadGroups(db) };
 }
 
 export function ownDigestsOf(p: PreloadedStore): OwnDigests {
