@@ -113,12 +113,22 @@ for (const engine of testEngines()) {
       assert.equal(await leases.holder('sync', '2026-01-01T00:06:00Z'), undefined);
     });
 
-    test('migration 004 keeps every membership while it drops created_at (and on SQLite the rowid)', async () => {
+    /** Runs `fn` on a new database migrated up to `name` (a migration's upgrade path), then drops it. */
+    const atMigration = async (name: string, fn: (raw: Kysely<unknown>, s: Awaited<ReturnType<typeof openStore>>) => Promise<void>): Promise<void> => {
       const db = await createTestDatabase(engine);
       const s = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, migrate: false });
       try {
         const raw = s.db as unknown as Kysely<unknown>;
-        await migrateToLatest(raw, engine, '003-group-sync-key');
+        await migrateToLatest(raw, engine, name);
+        await fn(raw, s);
+      } finally {
+        await s.close();
+        await db.drop();
+      }
+    };
+
+    test('migration 004 keeps every membership while it drops created_at (and on SQLite the rowid)', async () => {
+      await atMigration('003-group-sync-key', async (raw, s) => {
         const now = '2026-01-01T00:00:00.000Z';
         await sql`insert into groups (name, name_key, source, attributes, created_at, updated_at) values ('g1', 'g1', 'internal', '{}', ${now}, ${now}), ('g2', 'g2', 'internal', '{}', ${now}, ${now})`.execute(raw);
         for (const u of ['u1', 'u2', 'u3']) await sql`insert into users (username, full_name, other_emails, source, attributes, created_at, updated_at) values (${u}, '', '[]', 'internal', '{}', ${now}, ${now})`.execute(raw);
@@ -143,18 +153,11 @@ for (const engine of testEngines()) {
           : await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'memberships' and indexname = 'memberships_user_idx'`.execute(raw);
         assert.equal(idx.rows.length, 1);
         assert.deepEqual(await migrateToLatest(raw, engine, '004-slim-memberships'), []);
-      } finally {
-        await s.close();
-        await db.drop();
-      }
+      });
     });
 
     test('migration 005 makes the indexes of mostly empty columns partial, and lookups still use them', async () => {
-      const db = await createTestDatabase(engine);
-      const s = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, migrate: false });
-      try {
-        const raw = s.db as unknown as Kysely<unknown>;
-        await migrateToLatest(raw, engine, '004-slim-memberships');
+      await atMigration('004-slim-memberships', async (raw) => {
         const now = '2026-01-01T00:00:00.000Z';
         await sql`insert into users (username, username_alias, card_number, scim_external_id, full_name, other_emails, source, attributes, created_at, updated_at) values ('u1', 'alias1', '1234', 'ext-1', '', '[]', 'scim', '{}', ${now}, ${now}), ('u2', null, null, null, '', '[]', 'ldap', '{}', ${now}, ${now})`.execute(raw);
         assert.deepEqual(await migrateToLatest(raw, engine), ['005-partial-indexes']);
@@ -173,10 +176,7 @@ for (const engine of testEngines()) {
         const found = await sql<{ username: string }>`select username from users where username_alias = 'alias1' or card_number = '1234' or scim_external_id = 'ext-1'`.execute(raw);
         assert.deepEqual(found.rows.map((r) => r.username), ['u1']);
         assert.deepEqual(await migrateToLatest(raw, engine), []);
-      } finally {
-        await s.close();
-        await db.drop();
-      }
+      });
     });
 
     test('migrations are idempotent and safe when two nodes start at once', async () => {
