@@ -312,13 +312,13 @@ export async function writeNewUsers(
   const { engine, now } = ctx;
   const userId: number[] = [];
   const columns = ['username', 'username_alias', 'full_name', 'email', 'other_emails', 'department', 'office', 'card_number', 'card_number2', 'home_dir', 'disabled', 'disabled_at', 'disabled_reason', 'source', 'source_name', 'source_id', 'ldap_dn', 'attributes', 'created_at', 'updated_at', 'pin_hash', 'sync_digest'];
-  const one = engine === 'sqlite' ? sqliteWriter(ctx.db) : undefined;
+  const writer = engine === 'sqlite' ? sqliteWriter(ctx.db) : undefined;
   const oneRow = `insert into users (${columns.join(',')}) values (${columns.map(() => '?').join(',')})`;
   // SQLite, many users, a connection of its own: one transaction that drops the users' indexes, inserts, and builds
   // them again (sorting each index's keys once instead of 100,000 inserts into each of seven B-trees). An interrupted
   // load leaves no user behind (the next sync adds them all); a unique index that cannot be built (two users with one
   // name, which planning rules out) fails the whole load.
-  const reindex = one !== undefined && ctx.exclusiveConnection === true && adds.length >= reindexUsers();
+  const reindex = writer !== undefined && ctx.exclusiveConnection === true && adds.length >= reindexUsers();
   for (const part of reindex ? [adds] : chunks(adds, batch)) {
     await tx(ctx.db, async (trx) => {
       const indexes = reindex ? await dropIndexes(trx, 'users') : [];
@@ -331,9 +331,9 @@ export async function writeNewUsers(
       };
       // SQLite: one prepared one-row statement per user, inside this transaction (store/raw-rows.ts says why).
       let ids: number[];
-      if (one) {
+      if (writer) {
         const row: unknown[] = [];
-        ids = part.map((a) => one.run(oneRow, values(a.user, row)));
+        ids = part.map((a) => writer.run(oneRow, values(a.user, row)));
       } else {
         ids = await insertMany(trx, engine, 'users', columns, part.map((a) => values(a.user, [])), { returning: ['id', 'username'] })
           .then((back) => {
@@ -351,13 +351,13 @@ export async function writeNewUsers(
         const id = ids[i]!;
         userId[-a.ref - 1] = id;
         const init = accountOf(a.ref);
-        if (one) {
+        if (writer) {
           const k = `${init.balanceCents}:${init.restricted}`;
           (sameInit.get(k) ?? sameInit.set(k, { init, ids: [] }).get(k)!).ids.push(id);
         } else accounts.push([id, init.balanceCents, init.restricted ? 1 : 0, 0, now]);
         if (init.balanceCents !== 0) credits.push([id, init.balanceCents, init.balanceCents, 'Initial credit', ctx.actor, now]);
       }
-      for (const { init, ids: same } of sameInit.values()) one!.run(INSERT_ACCOUNTS, [init.balanceCents, init.restricted ? 1 : 0, now, JSON.stringify(same)]);
+      for (const { init, ids: same } of sameInit.values()) writer!.run(INSERT_ACCOUNTS, [init.balanceCents, init.restricted ? 1 : 0, now, JSON.stringify(same)]);
       if (accounts.length) await insertMany(trx, engine, 'accounts', ['user_id', 'balance_cents', 'restricted', 'overdraft_cents', 'updated_at'], accounts);
       if (credits.length) await insertMany(trx, engine, 'transactions', ['user_id', 'amount_cents', 'balance_after_cents', 'reason', 'actor', 'created_at'], credits);
       for (const create of indexes) await sql.raw(create).execute(trx);
