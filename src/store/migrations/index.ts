@@ -3,7 +3,7 @@
  * `kysely_migration` and takes a lock (a PostgreSQL advisory lock; SQLite's write lock) so two Spool
  * nodes starting at the same moment apply each migration once.
  */
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { SpoolError } from '../../errors.ts';
 import { migrationContext, type Engine } from './context.ts';
 import * as m001 from './001-initial.ts';
@@ -17,6 +17,7 @@ const steps: Array<[string, Step]> = [['001-initial', m001], ['002-sync-digest',
 
 /** Applies every pending migration; `upTo` stops after the one of that name (tests of a migration's upgrade path). */
 export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, upTo?: string): Promise<string[]> {
+  if (upTo === undefined && await upToDate(db)) return [];
   const ctx = migrationContext(engine);
   const migrations: Record<string, Migration> = {};
   for (const [name, step] of steps) migrations[name] = { up: (d) => step.up(d, ctx) };
@@ -30,4 +31,18 @@ export async function migrateToLatest(db: Kysely<unknown>, engine: Engine, upTo?
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Every migration of this version applied already (every start but the first after an upgrade): one query instead
+ * of the Migrator's table checks, lock and comparison, about 10 ms of each `spool` command. Anything else (a new
+ * database, a pending migration, a database from a newer Spool) goes through the Migrator as before.
+ */
+async function upToDate(db: Kysely<unknown>): Promise<boolean> {
+  try {
+    const r = await sql<{ name: string | null; n: number | string }>`select max(name) as name, count(*) as n from kysely_migration`.execute(db);
+    return r.rows[0]?.name === steps[steps.length - 1]![0] && Number(r.rows[0]?.n) === steps.length;
+  } catch {
+    return false; // no migration table yet
+  }
 }
