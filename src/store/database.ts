@@ -90,7 +90,8 @@ function openSqlite(dataDir: string, checkpointOnClose: boolean): Store {
   // indexes of tens of MB, and with 2 MB every index insert re-read its pages from the OS (three alternating runs
   // each: 9.8-11.1 s and 2.5 s of system time at 2 MB, 8.0-9.2 s and 1.6 s at 16 MB; 64 MB gained no more).
   native.pragma('cache_size = -16384');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }), plugins: [new CamelCasePlugin()] });
+  const statements = withStatementCache(native);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }), plugins: [new CamelCasePlugin()] });
   const rawStatements = new Map<string, SqliteDatabase.Statement>();
   registerRawRowReader(db, async (text, params) => {
     let stmt = rawStatements.get(text);
@@ -100,18 +101,8 @@ function openSqlite(dataDir: string, checkpointOnClose: boolean): Store {
     }
     return stmt.all(...params) as unknown[][];
   });
-  const writeStatements = new Map<string, SqliteDatabase.Statement>();
-  registerSqliteWriter(db, {
-    run(text, values) {
-      let stmt = writeStatements.get(text);
-      if (!stmt) {
-        if (writeStatements.size > 200) writeStatements.clear();
-        stmt = native.prepare(text);
-        writeStatements.set(text, stmt);
-      }
-      return Number(stmt.run(values).lastInsertRowid);
-    },
-  });
+  // The sync's direct writes reuse Kysely's prepared statements (statement-cache.ts): one cache for both.
+  registerSqliteWriter(db, { run: (text, values) => Number(statements.prepare(text).run(values).lastInsertRowid) });
   return { db, engine: 'sqlite', describe: `SQLite ${file}`, close: checkpointOnClose ? () => db.destroy() : () => closeWithoutCheckpoint(db, file) };
 }
 
