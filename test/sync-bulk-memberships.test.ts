@@ -1,7 +1,8 @@
 /**
  * applyPlan's bulk load of memberships (a first sync's hundreds of thousands), on SQLite and PostgreSQL: the rows
  * the plan asks for, the user index rebuilt, foreign keys in force again, and a plan naming a user removed
- * meanwhile refused whole.
+ * meanwhile refused whole. PostgreSQL loads them with COPY, which has no ON CONFLICT: a pair stored already sends the
+ * load back to INSERT … ON CONFLICT DO NOTHING.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -71,6 +72,17 @@ for (const engine of testEngines()) {
       );
       assert.deepEqual(await members(), []);
       assert.equal((await app.store.db.selectFrom('groups').select('id').where('name', '=', 'bulk-c').execute()).length, 1, 'the group itself was added before');
+      assert.deepEqual(await schema(), original);
+    });
+
+    test('a pair that is stored already stays once, and the rest of the load goes in', async () => {
+      const [a] = await app.store.db.selectFrom('groups').select('id').where('name', '=', 'bulk-a').execute();
+      await app.store.db.deleteFrom('memberships').execute();
+      await app.store.db.insertInto('memberships').values({ groupId: a!.id, userId: ids[12]!, direct: 0 }).execute();
+      const add = ids.slice(10, 20);
+      await applyPlan(plan({ memberships: [{ group: a!.id, groupName: 'bulk-a', add, addDirect: add.map(() => 1), remove: [], setDirect: [] }] }), ctx);
+      const rows = await members();
+      assert.deepEqual(rows, add.map((id) => `bulk-a:${id}:${id === ids[12] ? 0 : 1}`));
       assert.deepEqual(await schema(), original);
     });
   });

@@ -49,11 +49,14 @@ for (const engine of testEngines()) {
     });
 
     test('spool sync now --json prints one object with the counts, duration and status', async () => {
-      // A first sync with new users: on SQLite the worker loads them with the users' indexes dropped and built again,
-      // and the CLI's thread checkpoints them while the worker writes the memberships (normally from 50,000 and
-      // 10,000 new users on).
-      const indexes = async (): Promise<string[]> => (await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = 'users' order by name`.execute(app.store.db)).rows.map((i) => i.sql);
-      const before = engine === 'sqlite' ? await indexes() : [];
+      // A first sync with new users: the worker loads them with the users' indexes dropped and built again (PostgreSQL:
+      // and the accounts' foreign key), and on SQLite the CLI's thread checkpoints them while the worker writes the
+      // memberships (normally from 50,000 and 10,000 new users on).
+      const indexes = async (): Promise<string[]> => (engine === 'sqlite'
+        ? await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = 'users' order by name`.execute(app.store.db)
+        : await sql<{ sql: string }>`select indexdef as sql from pg_indexes where tablename = 'users' union all
+            select pg_get_constraintdef(oid) from pg_constraint where conrelid = 'accounts'::regclass order by 1`.execute(app.store.db)).rows.map((i) => i.sql);
+      const before = await indexes();
       const r = await runCli(['sync', 'now', '--json'], { ...cliEnv(app.db), SPOOL_SYNC_CHECKPOINT_USERS: '1', SPOOL_SYNC_REINDEX_USERS: '1', SPOOL_SYNC_DEBUG: '1' });
       assert.equal(r.code, 0, r.stderr);
       const checkpoint = /\[sync\] checkpoint of (\d+) of (\d+) WAL pages/.exec(r.stderr);
@@ -62,11 +65,15 @@ for (const engine of testEngines()) {
         const ok = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(app.store.db);
         assert.deepEqual(ok.rows, [{ integrityCheck: 'ok' }]);
         assert.equal(before.length, 7);
-        assert.deepEqual(await indexes(), before, 'the same indexes, built again');
-        const taken = (await app.store.db.selectFrom('users').select('username').where('source', '=', 'ldap').executeTakeFirstOrThrow()).username;
-        const now = new Date().toISOString();
-        await assert.rejects(sql`insert into users (username, full_name, other_emails, source, attributes, created_at, updated_at) values (${taken}, '', '[]', 'internal', '{}', ${now}, ${now})`.execute(app.store.db), /UNIQUE/, 'the unique username index is back');
-      } else assert.equal(checkpoint, null);
+      } else {
+        assert.equal(checkpoint, null);
+        assert.equal(before.length, 10, before.join('\n'));
+        assert.ok(before.includes('FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE'), before.join('\n'));
+      }
+      assert.deepEqual(await indexes(), before, 'the same indexes (and on PostgreSQL, the accounts\' keys), built again');
+      const taken = (await app.store.db.selectFrom('users').select('username').where('source', '=', 'ldap').executeTakeFirstOrThrow()).username;
+      const now = new Date().toISOString();
+      await assert.rejects(sql`insert into users (username, full_name, other_emails, source, attributes, created_at, updated_at) values (${taken}, '', '[]', 'internal', '{}', ${now}, ${now})`.execute(app.store.db), /UNIQUE|unique/, 'the unique username index is back');
       const j = r.json<NowJson>();
       for (const k of ['added', 'updated', 'renamed', 'disabled', 'deleted', 'unchanged']) assert.equal(typeof j.users[k], 'number', `users.${k}`);
       for (const k of ['added', 'updated', 'removed']) assert.equal(typeof j.groups[k], 'number', `groups.${k}`);

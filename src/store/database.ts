@@ -11,6 +11,7 @@ import { SpoolError } from '../errors.ts';
 import type { Database } from './schema.ts';
 import type { Engine } from './migrations/context.ts';
 import { migrateToLatest } from './migrations/index.ts';
+import { installCopy } from './pg-copy.ts';
 import { registerRawRowReader, registerSqliteWriter, toPostgresPlaceholders } from './raw-rows.ts';
 import { withStatementCache } from './statement-cache.ts';
 
@@ -128,10 +129,12 @@ async function closeWithoutCheckpoint(db: Db, file: string): Promise<void> {
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Store> {
-  const pg = await loadPg();
+  const [pg, { from: copyFrom }] = await Promise.all([loadPg(), import('pg-copy-streams')]);
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
+  // Bulk loads (pg-copy.ts) send COPY through Kysely: every client learns it as the pool connects it.
+  pool.on('connect', (client) => installCopy(client, copyFrom));
   const safe = redactUrl(url);
   try {
     const client = await pool.connect();

@@ -6,6 +6,7 @@
  */
 import { CompiledQuery } from 'kysely';
 import type { Db, Engine } from '../../store/database.ts';
+import { copyRows } from '../../store/pg-copy.ts';
 import { columnName } from '../../store/schema.ts';
 import { MAX_PARAMS, chunks } from '../../store/sql-errors.ts';
 
@@ -46,13 +47,24 @@ export interface InsertOptions {
   ignoreConflicts?: boolean;
   /** At most this many rows per statement. */
   rowsPerStatement?: number;
+  /**
+   * PostgreSQL, only inside a transaction (`db` is one): with ignoreConflicts, the rows go in with one COPY, and only if
+   * one of them conflicts, again with ON CONFLICT DO NOTHING (a savepoint undoes the failed COPY).
+   */
+  copyInTransaction?: boolean;
 }
 
 /** SQL texts by shape, so that a first sync does not rebuild the same 1,000-placeholder string 2,500 times. */
 const texts = new Map<string, string>();
 
 export async function insertMany(db: Db, engine: Engine, table: string, columns: readonly string[], rows: readonly unknown[][], opts: InsertOptions = {}): Promise<Array<Record<string, unknown>>> {
-  if (engine === 'postgres') return insertUnnest(db, table, columns, rows, opts);
+  if (engine === 'postgres') {
+    // COPY (store/pg-copy.ts) for rows that need nothing back; it has no ON CONFLICT.
+    if (opts.returning || (opts.ignoreConflicts && !opts.copyInTransaction)) return insertUnnest(db, table, columns, rows, opts);
+    if (!opts.ignoreConflicts) await copyRows(db, table, columns, rows);
+    else await copyOrInsert(db, table, columns, rows, opts);
+    return [];
+  }
   const out: Array<Record<string, unknown>> = [];
   const head = `insert into ${q(table)} (${columns.map(q).join(',')}) values `;
   const tail = `${opts.ignoreConflicts ? ' on conflict do nothing' : ''}${opts.returning ? ` returning ${opts.returning.map(q).join(',')}` : ''}`;
@@ -92,6 +104,19 @@ async function insertUnnest(db: Db, table: string, columns: readonly string[], r
     if (opts.returning) out.push(...res.rows);
   }
   return out;
+}
+
+/** COPY inside a savepoint; on a unique violation, back to the savepoint and the rows through INSERT … ON CONFLICT DO NOTHING. */
+async function copyOrInsert(db: Db, table: string, columns: readonly string[], rows: readonly unknown[][], opts: InsertOptions): Promise<void> {
+  await db.executeQuery(CompiledQuery.raw('savepoint spool_copy'));
+  try {
+    await copyRows(db, table, columns, rows);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '23505') throw e;
+    await db.executeQuery(CompiledQuery.raw('rollback to savepoint spool_copy'));
+    await insertUnnest(db, table, columns, rows, opts);
+  }
+  await db.executeQuery(CompiledQuery.raw('release savepoint spool_copy'));
 }
 
 /** Rows per unnest statement: big enough that round trips do not count, small enough to keep messages a few MB. */
@@ -226,4 +251,17 @@ export async function setColumnById(db: Db, engine: Engine, table: string, colum
     const ids = part.map(([id]) => ph(id)).join(',');
     await db.executeQuery(CompiledQuery.raw(`update ${q(table)} set ${q(column)} = case "id" ${whens} end where "id" in (${ids})`, params));
   }
+}
+
+/**
+ * PostgreSQL: `n` new ids from `table`'s id sequence (identity column), in one round trip, for rows inserted with COPY.
+ * A sequence hands each id out once whatever else inserts meanwhile; ids of rows never written are skipped, as after
+ * any rolled-back insert.
+ */
+export async function reserveIds(db: Db, table: string, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const r = await db.executeQuery<{ ids: string }>(CompiledQuery.raw(
+    'select string_agg(nextval(pg_get_serial_sequence($1, \'id\'))::text, \',\') as ids from generate_series(1, $2)', [table, n],
+  ));
+  return (r.rows[0]?.ids ?? '').split(',').map(Number);
 }
