@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import { openStore } from '../src/store/database.ts';
+import { rawRows } from '../src/store/raw-rows.ts';
 import { migrateToLatest } from '../src/store/migrations/index.ts';
 import { createTestDatabase, openTestApp, testEngines, type TestApp } from './helpers/stores.ts';
 
@@ -111,6 +112,26 @@ for (const engine of testEngines()) {
       assert.equal(await leases.acquire('sync', 'b', '2026-01-01T00:05:01Z', '2026-01-01T00:10:00Z'), true, 'expired lease taken over');
       await leases.release('sync', 'b');
       assert.equal(await leases.holder('sync', '2026-01-01T00:06:00Z'), undefined);
+    });
+
+    test('closing a store that only ran raw reads leaves no connection open', { skip: engine !== 'postgres' && 'PostgreSQL pools' }, async () => {
+      // A no-change sync's worker reads through rawRows alone; its pool's idle client once kept the worker, and the
+      // `spool` command, alive for 10 s after the sync.
+      const db = await createTestDatabase(engine);
+      const name = new URL(db.databaseUrl!).pathname.slice(1);
+      const s = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, migrate: false });
+      const admin = await openStore({ dataDir: db.dataDir, databaseUrl: process.env.SPOOL_TEST_DATABASE_URL, migrate: false });
+      try {
+        assert.deepEqual(await rawRows(s.db, 'select 1'), [[1]]);
+        await s.close();
+        const open = async (): Promise<number> => Number((await rawRows(admin.db, 'select count(*) from pg_stat_activity where datname = ?', [name]))[0]![0]);
+        // The server ends a backend just after its client goes: wait for that (never 10 s).
+        for (let i = 0; i < 50 && (await open()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(await open(), 0);
+      } finally {
+        await admin.close();
+        await db.drop();
+      }
     });
 
     /** Runs `fn` on a new database migrated up to `name` (a migration's upgrade path), then drops it. */

@@ -149,7 +149,14 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
   registerRawRowReader(db, async (text, params) => (await pool.query<unknown[]>({ text: toPostgresPlaceholders(text), values: [...params], rowMode: 'array' })).rows);
-  return { db, engine: 'postgres', describe: `PostgreSQL ${safe}`, close: () => db.destroy() };
+  // Kysely ends the pool only if it ran a query itself: a sync worker that read through the raw reader alone (a
+  // no-change sync) left an idle client behind, which kept its thread, and the `spool` command, alive for the pool's
+  // 10 s idle timeout.
+  const close = async (): Promise<void> => {
+    await db.destroy();
+    if (!pool.ending) await pool.end();
+  };
+  return { db, engine: 'postgres', describe: `PostgreSQL ${safe}`, close };
 }
 
 export function redactUrl(url: string): string {

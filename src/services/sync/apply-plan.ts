@@ -335,7 +335,8 @@ export async function writeNewUsers(
         ids = part.map((a) => writer.run(oneRow, values(a.user, row)));
       } else {
         // PostgreSQL: ids drawn from the users' sequence first, then one COPY with them (COPY returns nothing).
-        ids = await reserveIds(trx, 'users', part.length);
+        // With its indexes dropped, this transaction holds the table exclusively: the ids can be one range.
+        ids = await reserveIds(trx, 'users', part.length, indexes.length > 0);
         await insertMany(trx, engine, 'users', ['id', ...columns], part.map((a, i) => [ids[i], ...values(a.user, [])]));
       }
       const accounts: unknown[][] = [];

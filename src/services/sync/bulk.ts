@@ -256,10 +256,19 @@ export async function setColumnById(db: Db, engine: Engine, table: string, colum
 /**
  * PostgreSQL: `n` new ids from `table`'s id sequence (identity column), in one round trip, for rows inserted with COPY.
  * A sequence hands each id out once whatever else inserts meanwhile; ids of rows never written are skipped, as after
- * any rolled-back insert.
+ * any rolled-back insert. `tableLocked`: this transaction holds `table` exclusively (writeNewUsers drops its indexes),
+ * so no insert can draw from the sequence meanwhile, and the ids are taken as one range (nextval, then setval past
+ * it): drawing 100,000 ids one by one took 0.22 s.
  */
-export async function reserveIds(db: Db, table: string, n: number): Promise<number[]> {
+export async function reserveIds(db: Db, table: string, n: number, tableLocked = false): Promise<number[]> {
   if (n === 0) return [];
+  if (tableLocked) {
+    const r = await db.executeQuery<{ first: number }>(CompiledQuery.raw(
+      'select setval(s.seq, nextval(s.seq) + $2 - 1) - $2 + 1 as first from (select pg_get_serial_sequence($1, \'id\') as seq) s', [table, n],
+    ));
+    const first = Number(r.rows[0]?.first);
+    return Array.from({ length: n }, (_, i) => first + i);
+  }
   const r = await db.executeQuery<{ ids: string }>(CompiledQuery.raw(
     'select string_agg(nextval(pg_get_serial_sequence($1, \'id\'))::text, \',\') as ids from generate_series(1, $2)', [table, n],
   ));
