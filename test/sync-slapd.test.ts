@@ -228,7 +228,7 @@ for (const engine of testEngines()) {
         assert.equal(await balance(app, 'plainnew'), 125, 'the site default');
         for (const [name, cents] of [['creditme', 750], ['plainnew', 125]] as const) {
           const t = await app.deps.repos.accounts.transactions((await user(app, name))!.id);
-          assert.deepEqual(t.map((x) => [x.amountCents, x.reason]), [[cents, 'Initial credit']], name);
+          assert.deepEqual(t.map((x) => [x.amountCents, x.balanceAfterCents, x.reason, x.actor]), [[cents, cents, 'Initial credit', 'sync:manual']], name);
         }
         assert.equal((await membersOf(app, g.cn)).get('creditme'), 1);
       } finally {
